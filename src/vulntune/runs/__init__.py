@@ -1,0 +1,1 @@
+"""Training runs: the manifest contract, run directories, atomic publication, locks."""

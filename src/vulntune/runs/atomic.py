@@ -1,0 +1,133 @@
+"""Atomic publication of artifacts: write a temporary sibling, flush it to disk, rename it.
+
+A crash at any moment leaves either the previous state or the complete artifact at the final
+path, never a half-written file or directory. That is what lets a stage decide it is done by
+looking at its artifacts alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TMP_MARKER = ".tmp-"
+
+
+def _tmp_sibling(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TMP_MARKER}{secrets.token_hex(4)}")
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry (a rename inside it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (replacing any previous file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_write_jsonl(path: Path, records: Any) -> None:
+    """Write an iterable of JSON-ready records, one per line, to ``path`` atomically."""
+    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def create_exclusive(path: Path, data: bytes) -> None:
+    """Create ``path`` with ``data``, failing with FileExistsError if it already exists.
+
+    The content is flushed to a temporary sibling first and then hard-linked into place, so
+    the file appears complete or not at all, and an existing file is never replaced.
+    """
+    tmp = _tmp_sibling(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if ``path`` exists, unlike rename
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """Yield a temporary directory; on success it is flushed and renamed to ``path``.
+
+    An existing directory at ``path`` is replaced (it is first renamed aside, so there is no
+    moment where a partial directory sits at ``path``). On error the temporary is removed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path)
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        if path.exists():
+            old = _tmp_sibling(path)
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete temporaries a crashed writer left in ``directory``; returns what was removed."""
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for entry in directory.iterdir():
+        if entry.name.startswith(".") and TMP_MARKER in entry.name:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed

@@ -1,0 +1,121 @@
+"""Training configuration: every default visible in one place, resolved into each manifest.
+
+A user's config file (TOML or JSON) overrides any subset; unknown keys are refused so that a
+typo never silently falls back to a default (the old engine ignored its LoRA settings).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vulntune.errors import VulntuneError
+
+
+class ConfigError(VulntuneError):
+    """A configuration file or value that cannot be used."""
+
+
+# The attention and MLP projections of Llama-style decoders (Llama, OLMo-2, Mistral, Qwen...).
+DEFAULT_TARGET_MODULES = (
+    *("q_proj", "k_proj", "v_proj", "o_proj"),
+    *("gate_proj", "up_proj", "down_proj"),
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoraSettings(_Strict):
+    """LoRA adapter shape, shared by both stages (``continue`` mode trains one adapter)."""
+
+    rank: int = Field(16, ge=1, le=1024)
+    alpha: float = Field(32.0, gt=0)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TARGET_MODULES), min_length=1
+    )
+
+
+class StageSettings(_Strict):
+    """Optimisation settings of one stage."""
+
+    epochs: int = Field(2, ge=1)
+    max_steps: int | None = Field(None, ge=1, description="cap on optimizer steps")
+    learning_rate: float = Field(2e-4, gt=0)
+    batch_size: int = Field(8, ge=1, description="examples per micro-batch (per process)")
+    grad_accum_steps: int = Field(1, ge=1)
+    warmup_ratio: float = Field(0.1, ge=0.0, le=1.0)
+    schedule: Literal["cosine", "linear", "constant"] = "cosine"
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    checkpoint_every: int = Field(50, ge=1, description="optimizer steps between checkpoints")
+    eval_every: int | None = Field(None, ge=1, description="steps between validation passes")
+
+
+class Stage2Settings(StageSettings):
+    """Stage 2 adds how it builds on Stage 1 and how much Stage-1 data it replays."""
+
+    mode: Literal["merge", "continue"] = "merge"
+    replay_ratio: float = Field(
+        0.25, ge=0.0, lt=1.0, description="share of the Stage-2 mix drawn from Stage-1 examples"
+    )
+
+
+class DataSettings(_Strict):
+    """How examples become token sequences and batches."""
+
+    max_seq_len: int = Field(1024, ge=16)
+    validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    length_group_size: int = Field(
+        16, ge=1, description="batches per length-sorted group; 1 disables length grouping"
+    )
+
+
+class TrainingConfig(_Strict):
+    """The complete configuration of a training run."""
+
+    seed: int = 42
+    data_seed: int = 42
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    stage1: StageSettings = Field(default_factory=StageSettings)
+    stage2: Stage2Settings = Field(default_factory=Stage2Settings)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], source: str = "configuration") -> TrainingConfig:
+        """Validate a (possibly partial) mapping; errors name the source and each bad key."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"{source}: invalid configuration: {problems}") from None
+
+
+def load_config(path: Path) -> TrainingConfig:
+    """Read a TOML (``.toml``) or JSON configuration file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ConfigError(f"{path}: configuration must be a table/object, got {kind}")
+    return TrainingConfig.from_mapping(data, source=str(path))

@@ -1,0 +1,197 @@
+"""TrainingRun: one run directory, its validated manifest, typed paths and artifact status."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vulntune.datasets.examples import Example, examples_to_jsonl, split_examples
+from vulntune.runs.artifacts import (
+    ArtifactError,
+    read_json_object,
+    validate_adapter_dir,
+    validate_model_dir,
+)
+from vulntune.runs.atomic import atomic_write_text
+from vulntune.runs.manifest import MANIFEST_NAME, ManifestError, RunManifest, parse_manifest
+
+
+@dataclass(frozen=True)
+class Stage1Files:
+    train_data: Path
+    validation_data: Path
+    checkpoints: Path
+    adapter: Path
+    merged_model: Path
+    metrics: Path
+    evaluation: Path
+
+
+@dataclass(frozen=True)
+class Stage2Files:
+    codefix_dataset: Path
+    mixed_dataset: Path
+    replay_record: Path
+    validation_data: Path
+    checkpoints: Path
+    adapter: Path
+    final_model: Path
+    metrics: Path
+    evaluation: Path
+
+
+@dataclass
+class StageStatus:
+    """Whether a stage's artifacts exist and validate; ``problems`` says why not."""
+
+    stage: int
+    complete: bool
+    problems: list[str] = field(default_factory=list)
+
+
+class TrainingRun:
+    """A run directory governed by its manifest. Load with :meth:`load`."""
+
+    def __init__(self, run_dir: Path, manifest: RunManifest) -> None:
+        self.dir = run_dir
+        self.manifest = manifest
+        s1, s2 = manifest.stages.stage1, manifest.stages.stage2
+        self.stage1 = Stage1Files(
+            train_data=self.path(s1.train_data),
+            validation_data=self.path(s1.validation_data),
+            checkpoints=self.path(s1.checkpoints),
+            adapter=self.path(s1.adapter),
+            merged_model=self.path(s1.merged_model),
+            metrics=self.path(s1.metrics),
+            evaluation=self.path(s1.evaluation),
+        )
+        self.stage2 = Stage2Files(
+            codefix_dataset=self.path(s2.train_data.codefix_dataset),
+            mixed_dataset=self.path(s2.train_data.mixed_dataset),
+            replay_record=self.path(s2.replay_record),
+            validation_data=self.path(s2.validation_data),
+            checkpoints=self.path(s2.checkpoints),
+            adapter=self.path(s2.adapter),
+            final_model=self.path(s2.final_model),
+            metrics=self.path(s2.metrics),
+            evaluation=self.path(s2.evaluation),
+        )
+
+    @classmethod
+    def load(cls, run_dir: Path) -> TrainingRun:
+        """Read and validate ``run_dir/run-manifest.json``."""
+        run_dir = Path(run_dir).resolve()
+        manifest_path = run_dir / MANIFEST_NAME
+        try:
+            text = manifest_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ManifestError(
+                f"{run_dir}: not a vulntune run (no {MANIFEST_NAME}); "
+                "create one with `vulntune runs create`"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{manifest_path}: unreadable: {exc}") from None
+        manifest = parse_manifest(text, manifest_path)
+        run = cls(run_dir, manifest)
+        for name, rel in manifest.artifact_paths().items():
+            run.path(rel, what=name)  # refuses symlinks that escape the run directory
+        return run
+
+    @property
+    def id(self) -> str:
+        return self.manifest.run_id
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / MANIFEST_NAME
+
+    def path(self, rel: str, what: str | None = None) -> Path:
+        """Absolute path of a manifest-relative path, refusing anything outside the run.
+
+        Symlinks are followed (for the parts that exist), so a link pointing out of the run
+        directory is refused here, at every use, not only when the manifest is loaded.
+        """
+        candidate = self.dir / rel
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(self.dir):
+            label = f" ({what})" if what else ""
+            raise ManifestError(
+                f"{self.manifest_path}: artifact path {rel!r}{label} resolves to {resolved}, "
+                f"outside the run directory (a symlink escapes it)"
+            )
+        return candidate
+
+    # -- data ---------------------------------------------------------------------------
+
+    def has_data(self) -> bool:
+        files = (self.stage1.train_data, self.stage1.validation_data)
+        files += (self.stage2.codefix_dataset, self.stage2.validation_data)
+        return all(p.is_file() for p in files)
+
+    def import_data(self, analysis: list[Example], codefix: list[Example]) -> dict[str, int]:
+        """Split the stage datasets (seeded) and publish them at the manifest's data paths.
+
+        Refuses to replace data that a run already has: a run's data is part of what makes
+        it reproducible.
+        """
+        targets = (
+            self.stage1.train_data,
+            self.stage1.validation_data,
+            self.stage2.codefix_dataset,
+            self.stage2.validation_data,
+        )
+        present = [str(p.relative_to(self.dir)) for p in targets if p.exists()]
+        if present:
+            raise ManifestError(
+                f"{self.dir}: the run already has data ({', '.join(present)}); "
+                "create a new run for new data"
+            )
+        cfg = self.manifest.config
+        a_train, a_val = split_examples(analysis, cfg.data.validation_fraction, cfg.data_seed)
+        c_train, c_val = split_examples(codefix, cfg.data.validation_fraction, cfg.data_seed)
+        for path, examples in zip(targets, (a_train, a_val, c_train, c_val), strict=True):
+            atomic_write_text(path, examples_to_jsonl(examples))
+        return {
+            "stage1_train": len(a_train),
+            "stage1_validation": len(a_val),
+            "stage2_train": len(c_train),
+            "stage2_validation": len(c_val),
+        }
+
+    # -- status -------------------------------------------------------------------------
+
+    def stage_status(self, stage: int) -> StageStatus:
+        """Decide from the artifacts alone whether ``stage`` (1 or 2) finished."""
+        if stage == 1:
+            model, adapter = self.stage1.merged_model, self.stage1.adapter
+            files = [self.stage1.metrics]
+            evaluation = self.stage1.evaluation
+        elif stage == 2:
+            model, adapter = self.stage2.final_model, self.stage2.adapter
+            files = [self.stage2.metrics, self.stage2.mixed_dataset, self.stage2.replay_record]
+            evaluation = self.stage2.evaluation
+        else:
+            raise ValueError(f"stage must be 1 or 2, got {stage}")
+        problems: list[str] = []
+        try:
+            # The merged model has the base model's shapes, so it can check the adapter even
+            # on a machine where the base model itself is not cached.
+            shapes = validate_model_dir(model)
+            validate_adapter_dir(adapter, shapes)
+            read_json_object(evaluation)
+        except ArtifactError as exc:
+            problems.append(str(exc))
+        problems += [f"{p}: missing" for p in files if not p.is_file()]
+        return StageStatus(stage, not problems, problems)
+
+    def is_complete(self, stage: int) -> bool:
+        return self.stage_status(stage).complete
+
+    def read_evaluation(self, stage: int) -> dict[str, object] | None:
+        """The stage's evaluation record, or None when the stage has not published one."""
+        path = self.stage1.evaluation if stage == 1 else self.stage2.evaluation
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None

@@ -1,0 +1,1 @@
+"""Fine-tuning: base models, the PyTorch/PEFT backend, stage runners, SequentialFineTuner."""

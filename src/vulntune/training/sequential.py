@@ -1,0 +1,47 @@
+"""SequentialFineTuner: Stage 1 then Stage 2 of one run, under the run's lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Literal
+
+from vulntune.runs.lock import RunLock
+from vulntune.runs.run import TrainingRun
+from vulntune.training.distributed import DistContext, init_distributed
+from vulntune.training.job import StageResult, TrainingBackend
+from vulntune.training.lora import resolve_device
+from vulntune.training.stages import run_stage1, run_stage2
+from vulntune.training.torch_backend import TorchPeftBackend
+
+StageChoice = Literal["1", "2", "all"]
+
+
+class SequentialFineTuner:
+    """Runs the stages of a training run in order; each stage is skipped when done and
+    resumed from its last checkpoint when it was interrupted."""
+
+    def __init__(
+        self,
+        run: TrainingRun,
+        backend: TrainingBackend | None = None,
+        dist: DistContext | None = None,
+        say: Callable[[str], None] = print,
+        show_progress: bool = True,
+    ) -> None:
+        self.run = run
+        self.dist = dist or init_distributed(resolve_device(run.manifest.config.device))
+        self.say = say if self.dist.is_main else (lambda _msg: None)
+        self.backend = backend or TorchPeftBackend(self.dist, self.say, show_progress)
+
+    def train(self, stage: StageChoice = "all") -> dict[str, StageResult | None]:
+        """Train the chosen stage(s); returns each stage's result (None when skipped)."""
+        results: dict[str, StageResult | None] = {}
+        # Only the main process holds the lock: the others are its workers, not rivals.
+        lock = RunLock(self.run.dir) if self.dist.is_main else contextlib.nullcontext()
+        with lock:
+            if stage in ("1", "all"):
+                results["stage1"] = run_stage1(self.run, self.backend, self.dist, self.say)
+            if stage in ("2", "all"):
+                results["stage2"] = run_stage2(self.run, self.backend, self.dist, self.say)
+        return results
