@@ -81,7 +81,8 @@ def create_exclusive(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def _fsync_tree(root: Path) -> None:
+def fsync_tree(root: Path) -> None:
+    """Flush every file and directory under ``root`` to disk."""
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
             fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
@@ -104,7 +105,7 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         if path.exists():
             old = _tmp_sibling(path)
             os.rename(path, old)

@@ -7,7 +7,6 @@ silently smaller adapter.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 
 from vulntune.errors import VulntuneError
 from vulntune.runs.config import LoraSettings
+from vulntune.training.hf_logging import quiet_library_output
 
 
 class ModelLoadError(VulntuneError):
@@ -47,18 +47,6 @@ def resolve_precision(setting: str, device: torch.device) -> str:
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_supports_bf16() else "fp32"
-
-
-def quiet_library_output() -> None:
-    """Silence transformers' own progress bars and info logs: vulntune shows its own."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    # PEFT calls a transformers API that transformers 5 deprecates; nothing for users to do.
-    warnings.filterwarnings(
-        "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
-    )
 
 
 def load_model_and_tokenizer(model_dir: Path) -> tuple[Any, Any]:

@@ -1,0 +1,17 @@
+"""Keep transformers' own progress bars and info logs out of vulntune's output."""
+
+from __future__ import annotations
+
+import warnings
+
+
+def quiet_library_output() -> None:
+    """Silence transformers' progress bars and info logs: vulntune shows its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    # PEFT calls a transformers API that transformers 5 deprecates; nothing for users to do.
+    warnings.filterwarnings(
+        "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
+    )
