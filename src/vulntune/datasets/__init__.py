@@ -1,0 +1,1 @@
+"""Finding -> stage examples: built-in example sets, reading and splitting, replay mixing."""
