@@ -11,7 +11,12 @@ from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext, init_distributed
 from vulntune.training.job import StageResult, TrainingBackend
 from vulntune.training.lora import resolve_device
-from vulntune.training.stages import run_stage1, run_stage2
+from vulntune.training.stages import (
+    check_stage1_prerequisites,
+    check_stage2_prerequisites,
+    run_stage1,
+    run_stage2,
+)
 from vulntune.training.torch_backend import TorchPeftBackend
 
 StageChoice = Literal["1", "2", "all"]
@@ -36,12 +41,22 @@ class SequentialFineTuner:
 
     def train(self, stage: StageChoice = "all") -> dict[str, StageResult | None]:
         """Train the chosen stage(s); returns each stage's result (None when skipped)."""
-        results: dict[str, StageResult | None] = {}
+        chosen = (1, 2) if stage == "all" else (int(stage),)
+        todo = [n for n in chosen if not self.run.is_complete(n)]
+        results: dict[str, StageResult | None] = {f"stage{n}": None for n in chosen}
+        if not todo:
+            self.say("all requested stages are complete; nothing to do")
+            return results
+        # Fail fast, before the lock file or anything else is created.
+        if todo[0] == 1:
+            check_stage1_prerequisites(self.run)
+        else:
+            check_stage2_prerequisites(self.run)
         # Only the main process holds the lock: the others are its workers, not rivals.
         lock = RunLock(self.run.dir) if self.dist.is_main else contextlib.nullcontext()
         with lock:
-            if stage in ("1", "all"):
+            if 1 in todo:
                 results["stage1"] = run_stage1(self.run, self.backend, self.dist, self.say)
-            if stage in ("2", "all"):
+            if 2 in todo:
                 results["stage2"] = run_stage2(self.run, self.backend, self.dist, self.say)
         return results

@@ -70,6 +70,25 @@ def _job_common(run: TrainingRun) -> dict[str, object]:
     }
 
 
+def check_stage1_prerequisites(run: TrainingRun) -> None:
+    """Raise PrerequisiteError unless Stage 1 can start. Reads only; creates nothing."""
+    _require_data(run, [run.stage1.train_data, run.stage1.validation_data], 1)
+
+
+def check_stage2_prerequisites(run: TrainingRun) -> None:
+    """Raise PrerequisiteError unless Stage 2 can start. Reads only; creates nothing."""
+    status = run.stage_status(1)
+    if not status.complete:
+        raise PrerequisiteError(
+            f"stage 2 of run {run.id} needs the Stage-1 artifacts, which are missing or invalid: "
+            f"{status.problems[0]}; run `vulntune train {run.dir} --stage 1` first"
+        )
+    s1, s2 = run.stage1, run.stage2
+    _require_data(
+        run, [s1.train_data, s1.validation_data, s2.codefix_dataset, s2.validation_data], 2
+    )
+
+
 def run_stage1(
     run: TrainingRun, backend: TrainingBackend, dist: DistContext, say: Callable[[str], None]
 ) -> StageResult | None:
@@ -78,7 +97,7 @@ def run_stage1(
         say("stage1: artifacts present and valid, skipping")
         return None
     files = run.stage1
-    _require_data(run, [files.train_data, files.validation_data], 1)
+    check_stage1_prerequisites(run)
     model_dir = base_model_dir(run)
     if dist.is_main:
         files.checkpoints.mkdir(parents=True, exist_ok=True)

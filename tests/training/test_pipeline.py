@@ -1,0 +1,227 @@
+"""End-to-end two-stage training on tiny-random: artifacts, manifest contract, semantics."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from vulntune.datasets.examples import read_examples
+from vulntune.runs.config import TrainingConfig
+from vulntune.runs.manager import TrainingRunManager
+from vulntune.runs.run import TrainingRun
+from vulntune.training.lora import ModelLoadError
+from vulntune.training.sequential import SequentialFineTuner
+from vulntune.training.stages import PrerequisiteError
+
+TRAIN_FIELDS = {
+    "type", "step", "epoch", "loss", "learning_rate", "grad_norm", "tokens", "loss_tokens",
+    "tokens_per_s", "elapsed_s", "peak_memory_mb",
+}  # fmt: skip
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` with its size and mtime."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _new_run(runs_dir: Path, config: TrainingConfig, data: tuple[Path, Path]) -> TrainingRun:
+    run = TrainingRunManager(runs_dir).create_run("tiny-random", config)
+    run.import_data(read_examples(data[0]), read_examples(data[1]))
+    return run
+
+
+def _tuner(run: TrainingRun) -> SequentialFineTuner:
+    return SequentialFineTuner(run, say=lambda _m: None, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_config, make_data_files):
+    """One complete two-stage run, shared by the tests of this module."""
+    root = tmp_path_factory.mktemp("pipeline")
+    run = _new_run(root / "runs", tiny_config, make_data_files(root / "data"))
+    manifest_before = run.manifest_path.read_bytes()
+    results = _tuner(run).train("all")
+    return run, manifest_before, results
+
+
+def _load_model(path: Path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+
+
+def _logits(model, ids: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return model(input_ids=ids).logits
+
+
+def test_training_phase_creates_complete_model_files(trained):
+    from peft import PeftModel
+
+    run, _, results = trained
+    assert results["stage1"].steps > 0 and results["stage2"].steps > 0
+    for name, rel in run.manifest.artifact_paths().items():
+        path = run.dir / rel
+        assert path.exists(), f"{name}: {rel} missing"
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        assert files and all(f.stat().st_size > 0 for f in files), f"{name}: empty"
+
+    for data in (run.stage1.train_data, run.stage2.codefix_dataset, run.stage2.mixed_dataset):
+        assert read_examples(data)
+    for metrics in (run.stage1.metrics, run.stage2.metrics):
+        records = [json.loads(line) for line in metrics.read_text().splitlines()]
+        train = [r for r in records if r["type"] == "train"]
+        assert train and all(r.keys() >= TRAIN_FIELDS for r in train)
+        assert [r["step"] for r in train] == list(range(1, len(train) + 1))
+        assert any(r["type"] == "eval" and r["set"] == "validation" for r in records)
+    for stage in (1, 2):
+        evaluation = run.read_evaluation(stage)
+        assert math.isfinite(evaluation["evaluation"]["validation"]["loss"])
+    replay = json.loads(run.stage2.replay_record.read_text())
+    assert replay["n_replayed"] == len(replay["replayed_ids"]) > 0
+
+    # Every model loads, and each adapter applied to its base equals the merged model.
+    ids = torch.tensor([[5, 17, 42, 99, 7, 300, 12]])
+    base = run.manifest.base_model.path
+    for adapter_base, adapter, merged in (
+        (base, run.stage1.adapter, run.stage1.merged_model),
+        (run.stage1.merged_model, run.stage2.adapter, run.stage2.final_model),
+    ):
+        peft_model = PeftModel.from_pretrained(_load_model(adapter_base), adapter).eval()
+        expected = _logits(peft_model, ids)
+        assert torch.allclose(_logits(_load_model(merged), ids), expected, atol=1e-4)
+        assert not torch.allclose(_logits(_load_model(adapter_base), ids), expected, atol=1e-4)
+
+
+def test_manifest_is_byte_identical_after_the_run(trained):
+    run, manifest_before, _ = trained
+    assert run.manifest_path.read_bytes() == manifest_before
+
+
+def test_all_stages_report_complete(trained):
+    run, _, _ = trained
+    assert run.is_complete(1) and run.is_complete(2)
+
+
+def test_pinned_first_losses(trained):
+    """Fixed seed, fp32, tiny-random: the first steps' losses are exactly reproducible."""
+    run, _, _ = trained
+    for metrics, pinned in (
+        (run.stage1.metrics, PINNED_STAGE1),
+        (run.stage2.metrics, PINNED_STAGE2),
+    ):
+        records = [json.loads(line) for line in metrics.read_text().splitlines()]
+        losses = [r["loss"] for r in records if r["type"] == "train"][: len(pinned)]
+        assert losses == pytest.approx(pinned, abs=1e-5)
+
+
+# ln(1024) = 6.93: a random-init model with a 1024-token vocabulary starts near uniform.
+PINNED_STAGE1 = [6.913871668562105, 6.90717346687627, 6.790566580636161, 6.787453326056985]
+PINNED_STAGE2 = [6.591274752475248, 6.634503133935866, 6.68696403503418, 6.634986489506091]
+
+
+def test_lora_settings_are_recorded_in_the_adapters(trained):
+    run, _, _ = trained
+    lora = run.manifest.config.lora
+    for adapter in (run.stage1.adapter, run.stage2.adapter):
+        config = json.loads((adapter / "adapter_config.json").read_text())
+        assert config["r"] == lora.rank
+        assert config["lora_alpha"] == lora.alpha
+        assert config["lora_dropout"] == lora.dropout
+        assert sorted(config["target_modules"]) == sorted(lora.target_modules)
+
+
+def test_completed_stages_are_skipped(trained):
+    run, _, _ = trained
+    before = _tree(run.dir)
+    results = _tuner(TrainingRun.load(run.dir)).train("all")
+    assert results == {"stage1": None, "stage2": None}
+    assert _tree(run.dir) == before
+
+
+def test_manifest_is_complete_at_creation_and_no_stage_dir_exists(tmp_path, tiny_config):
+    run = TrainingRunManager(tmp_path).create_run("tiny-random", tiny_config)
+    assert sorted(p.name for p in run.dir.iterdir()) == ["config.json", "run-manifest.json"]
+    paths = run.manifest.artifact_paths()
+    assert {
+        "stage1.train_data", "stage1.validation_data", "stage1.adapter", "stage1.merged_model",
+        "stage1.metrics", "stage2.train_data.codefix_dataset", "stage2.train_data.mixed_dataset",
+        "stage2.validation_data", "stage2.adapter", "stage2.final_model", "stage2.metrics",
+    } <= paths.keys()  # fmt: skip
+    assert all(not p.startswith("/") and ".." not in p.split("/") for p in paths.values())
+    resolved = json.loads((run.dir / "config.json").read_text())
+    assert resolved == TrainingConfig.model_validate(resolved).model_dump(mode="json")
+    assert resolved["lora"]["rank"] == 16 and resolved["stage2"]["mode"] == "merge"
+    assert not (run.dir / "stage1").exists() and not (run.dir / "stage2").exists()
+
+
+def test_stage2_on_a_fresh_run_fails_fast_and_creates_nothing(tmp_path, tiny_config, data_files):
+    run = _new_run(tmp_path / "runs", tiny_config, data_files)
+    before = _tree(run.dir)
+    with pytest.raises(PrerequisiteError) as err:
+        _tuner(run).train("2")
+    message = str(err.value)
+    assert "stage1/merged-model" in message and "--stage 1" in message
+    assert _tree(run.dir) == before
+
+
+def test_training_without_data_names_the_missing_file(tmp_path, tiny_config):
+    run = TrainingRunManager(tmp_path).create_run("tiny-random", tiny_config)
+    with pytest.raises(PrerequisiteError, match=r"data/stage1-train\.jsonl"):
+        _tuner(run).train("all")
+    assert sorted(p.name for p in run.dir.iterdir()) == ["config.json", "run-manifest.json"]
+
+
+def test_continue_mode_keeps_training_the_stage1_adapter(tmp_path, tiny_config, data_files):
+    from peft import PeftModel
+
+    config = TrainingConfig.from_mapping(
+        {
+            **tiny_config.model_dump(),
+            "stage1": {**tiny_config.stage1.model_dump(), "epochs": 1},
+            "stage2": {**tiny_config.stage2.model_dump(), "epochs": 1, "mode": "continue"},
+        }
+    )
+    run = _new_run(tmp_path / "runs", config, data_files)
+    assert run.manifest.semantics.stage2_adapter_base == "base_model"
+    _tuner(run).train("all")
+    assert run.is_complete(2)
+    base = _load_model(Path(run.manifest.base_model.path))
+    ids = torch.tensor([[3, 8, 21, 400, 9]])
+    adapted = PeftModel.from_pretrained(base, run.stage2.adapter).eval()
+    merged = _load_model(run.stage2.final_model)
+    assert torch.allclose(_logits(adapted, ids), _logits(merged, ids), atol=1e-4)
+
+
+def test_unknown_lora_target_module_is_an_error(tmp_path, tiny_config, data_files):
+    config = TrainingConfig.from_mapping(
+        {**tiny_config.model_dump(), "lora": {"target_modules": ["q_proj", "qkv_proj"]}}
+    )
+    run = _new_run(tmp_path / "runs", config, data_files)
+    with pytest.raises(ModelLoadError, match=r"qkv_proj.*linear layers are named"):
+        _tuner(run).train("1")
+
+
+def test_a_changed_base_model_is_refused(tmp_path, tiny_config, data_files):
+    import shutil
+
+    from vulntune.training.models import resolve_model
+
+    local = tmp_path / "my-model"
+    shutil.copytree(resolve_model("tiny-random").path, local)
+    run = TrainingRunManager(tmp_path / "runs").create_run(str(local), tiny_config)
+    run.import_data(read_examples(data_files[0]), read_examples(data_files[1]))
+    config = local / "config.json"
+    config.write_text(config.read_text().replace('"rms_norm_eps"', '"rms_norm_eps" ', 1))
+    os.utime(config)
+    with pytest.raises(PrerequisiteError, match="base model changed"):
+        _tuner(run).train("1")
