@@ -94,7 +94,8 @@ def example_from_obj(obj: Any) -> Example:
     if not any(m.role == "user" and m.content.strip() for m in messages[:-1]):
         raise ValueError("needs a non-empty user prompt before the completion")
     ex_id = obj.get("id")
-    if ex_id is not None and (not isinstance(ex_id, str | int) or str(ex_id) == ""):
+    bad_type = isinstance(ex_id, bool) or not isinstance(ex_id, str | int)  # bool is an int
+    if ex_id is not None and (bad_type or str(ex_id) == ""):
         raise ValueError("'id' must be a non-empty string or integer")
     return Example(str(ex_id) if ex_id is not None else _content_id(messages), tuple(messages))
 
@@ -114,7 +115,9 @@ def read_examples(path: Path) -> list[Example]:
     examples: list[Example] = []
     problems: list[str] = []
     first_line_of: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also splits on U+2028, U+0085 and friends, which
+    # JSON strings may hold raw (examples_to_jsonl writes them so) and which code contains.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

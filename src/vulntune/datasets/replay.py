@@ -4,6 +4,10 @@
 with ``n`` code-fix examples the mix holds ``k = round(ratio * n / (1 - ratio))`` Stage-1
 examples, drawn without replacement with a recorded seed. If Stage 1 has fewer than ``k``
 examples all of them are replayed and the achieved ratio is recorded next to the requested one.
+
+In the mix a replayed example is named ``stage1:<id>``: the two datasets are numbered
+independently (often both 1..N) and the mix must hold unique ids. The record lists the
+replayed examples by their ids in the Stage-1 training data.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vulntune.datasets.examples import Example
+from vulntune.datasets.examples import DataFormatError, Example
+
+REPLAY_ID_PREFIX = "stage1:"
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,14 @@ def mix_replay(
     wanted = round(ratio * len(codefix) / (1.0 - ratio))
     rng = random.Random(seed)
     replayed = rng.sample(list(stage1), min(wanted, len(stage1)))
-    mixed = list(codefix) + replayed
+    renamed = [Example(f"{REPLAY_ID_PREFIX}{e.id}", e.messages) for e in replayed]
+    clashes = {e.id for e in codefix} & {e.id for e in renamed}
+    if clashes:
+        raise DataFormatError(
+            f"code-fix example ids {sorted(clashes)} clash with the names of replayed Stage-1 "
+            f"examples; rename them (ids starting with {REPLAY_ID_PREFIX!r} are reserved)"
+        )
+    mixed = list(codefix) + renamed
     rng.shuffle(mixed)
     achieved = len(replayed) / len(mixed) if mixed else 0.0
     record = ReplayRecord(

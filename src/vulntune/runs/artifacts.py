@@ -50,9 +50,14 @@ def read_safetensors_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]
         if name == "__metadata__":
             continue
         try:
-            dtype, shape, (start, end) = info["dtype"], tuple(info["shape"]), info["data_offsets"]
+            dtype, shape, (start, end) = info["dtype"], info["shape"], info["data_offsets"]
         except (TypeError, KeyError, ValueError):
             raise ArtifactError(f"{path}: malformed header entry for tensor {name!r}") from None
+        if not (isinstance(dtype, str) and isinstance(shape, list)) or not all(
+            type(v) is int and v >= 0 for v in (*shape, start, end)
+        ):
+            raise ArtifactError(f"{path}: malformed header entry for tensor {name!r}")
+        shape = tuple(shape)
         count = 1
         for dim in shape:
             count *= dim
@@ -133,6 +138,11 @@ def validate_adapter_dir(adapter_dir: Path, base_shapes: dict[str, tuple[int, ..
             base = base_shapes.get(f"{module}.weight")
             if base is None:
                 raise ArtifactError(f"{adapter_dir}: {name} adapts {module}, absent from the base")
+            if len(base) != 2:
+                raise ArtifactError(
+                    f"{adapter_dir}: {name} adapts {module}, whose base weight has shape "
+                    f"{list(base)}, not a matrix"
+                )
             out_features, in_features = base
             expected = (rank, in_features) if rank_axis == 0 else (out_features, rank)
             if shape != expected:

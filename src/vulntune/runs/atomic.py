@@ -97,8 +97,9 @@ def fsync_tree(root: Path) -> None:
 def atomic_dir(path: Path) -> Iterator[Path]:
     """Yield a temporary directory; on success it is flushed and renamed to ``path``.
 
-    An existing directory at ``path`` is replaced (it is first renamed aside, so there is no
-    moment where a partial directory sits at ``path``). On error the temporary is removed.
+    An existing directory at ``path`` is replaced: it is first renamed aside, so a partial
+    directory never sits at ``path`` (a crash between the two renames leaves nothing there,
+    which readers treat like a missing artifact). On error the temporary is removed.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path)
@@ -110,7 +111,11 @@ def atomic_dir(path: Path) -> Iterator[Path]:
             old = _tmp_sibling(path)
             os.rename(path, old)
             os.rename(tmp, path)
-            shutil.rmtree(old)
+            # What was replaced may be a file or a link: remove it, never what a link points to.
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
         else:
             os.rename(tmp, path)
         fsync_dir(path.parent)

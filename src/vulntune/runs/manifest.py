@@ -153,8 +153,11 @@ def parse_manifest(text: str, source: Path) -> RunManifest:
         ) from None
     if not isinstance(data, dict):
         raise ManifestError(f"{source}: a manifest is a JSON object, got {type(data).__name__}")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if "schema_version" not in data:
+        raise ManifestError(f"{source}: has no schema_version; this is not a vulntune manifest")
+    version = data["schema_version"]
+    # ``type`` rather than ``==``: JSON ``true`` and ``1.0`` compare equal to 1 in Python.
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise ManifestError(
             f"{source}: unsupported schema_version {version!r}; this vulntune reads "
             f"version {SCHEMA_VERSION} (upgrade vulntune or recreate the run)"

@@ -13,7 +13,7 @@ from vulntune.runs.artifacts import (
     validate_adapter_dir,
     validate_model_dir,
 )
-from vulntune.runs.atomic import atomic_write_text
+from vulntune.runs.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.manifest import MANIFEST_NAME, ManifestError, RunManifest, parse_manifest
 
 
@@ -56,6 +56,7 @@ class TrainingRun:
     def __init__(self, run_dir: Path, manifest: RunManifest) -> None:
         self.dir = run_dir
         self.manifest = manifest
+        self.check_paths()
         s1, s2 = manifest.stages.stage1, manifest.stages.stage2
         self.stage1 = Stage1Files(
             train_data=self.path(s1.train_data),
@@ -92,11 +93,7 @@ class TrainingRun:
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ManifestError(f"{manifest_path}: unreadable: {exc}") from None
-        manifest = parse_manifest(text, manifest_path)
-        run = cls(run_dir, manifest)
-        for name, rel in manifest.artifact_paths().items():
-            run.path(rel, what=name)  # refuses symlinks that escape the run directory
-        return run
+        return cls(run_dir, parse_manifest(text, manifest_path))
 
     @property
     def id(self) -> str:
@@ -105,6 +102,14 @@ class TrainingRun:
     @property
     def manifest_path(self) -> Path:
         return self.dir / MANIFEST_NAME
+
+    def check_paths(self) -> None:
+        """Refuse the run if any artifact path now resolves outside it (a symlink escapes).
+
+        Stages call this again when they start, because the typed paths are computed once.
+        """
+        for name, rel in self.manifest.artifact_paths().items():
+            self.path(rel, what=name)
 
     def path(self, rel: str, what: str | None = None) -> Path:
         """Absolute path of a manifest-relative path, refusing anything outside the run.
@@ -150,8 +155,16 @@ class TrainingRun:
         cfg = self.manifest.config
         a_train, a_val = split_examples(analysis, cfg.data.validation_fraction, cfg.data_seed)
         c_train, c_val = split_examples(codefix, cfg.data.validation_fraction, cfg.data_seed)
-        for path, examples in zip(targets, (a_train, a_val, c_train, c_val), strict=True):
-            atomic_write_text(path, examples_to_jsonl(examples))
+        contents = [examples_to_jsonl(e) for e in (a_train, a_val, c_train, c_val)]
+        parents = {p.parent for p in targets}
+        if len(parents) == 1 and (folder := parents.pop()) != self.dir and not folder.exists():
+            # All four appear together or not at all (the usual layout: one data/ folder).
+            with atomic_dir(folder) as tmp:
+                for path, text in zip(targets, contents, strict=True):
+                    (tmp / path.name).write_text(text, encoding="utf-8")
+        else:
+            for path, text in zip(targets, contents, strict=True):
+                atomic_write_text(path, text)
         return {
             "stage1_train": len(a_train),
             "stage1_validation": len(a_val),

@@ -146,6 +146,12 @@ def run_loop(setup: LoopSetup, say: Callable[[str], None]) -> tuple[MetricsLog, 
         say(f"{setup.label}: resuming from {latest.name} (step {state.step} of {total})")
     metrics.restore(state.metrics)
     resumed_from = state.step
+    if state.step == 0:
+        # The baseline: what the model scores before this stage changes it.
+        for name, examples in setup.evaluation_sets.items():
+            metrics.log(
+                {"type": "eval", "step": 0, "set": name, **validation_loss(setup, examples)}
+            )
 
     lengths = [e.length for e in setup.encoded]
     plans: dict[int, list[list[int]]] = {}

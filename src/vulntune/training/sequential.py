@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Literal
 
-from vulntune.runs.lock import RunLock
+from vulntune.runs.lock import RunLock, RunLockedError
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext, init_distributed
 from vulntune.training.job import StageResult, TrainingBackend
@@ -52,11 +51,24 @@ class SequentialFineTuner:
             check_stage1_prerequisites(self.run)
         else:
             check_stage2_prerequisites(self.run)
-        # Only the main process holds the lock: the others are its workers, not rivals.
-        lock = RunLock(self.run.dir) if self.dist.is_main else contextlib.nullcontext()
-        with lock:
+        # Only the main process holds the lock: the others are its workers, not rivals. They
+        # learn whether it got the lock so that a refused run stops every process.
+        lock = RunLock(self.run.dir)
+        refusal = None
+        if self.dist.is_main:
+            try:
+                lock.acquire()
+            except RunLockedError as exc:
+                refusal = str(exc)
+        refusal = self.dist.broadcast_object(refusal)
+        if refusal is not None:
+            raise RunLockedError(refusal)
+        try:
             if 1 in todo:
                 results["stage1"] = run_stage1(self.run, self.backend, self.dist, self.say)
             if 2 in todo:
                 results["stage2"] = run_stage2(self.run, self.backend, self.dist, self.say)
+        finally:
+            if self.dist.is_main:
+                lock.release()
         return results

@@ -72,11 +72,13 @@ def _job_common(run: TrainingRun) -> dict[str, object]:
 
 def check_stage1_prerequisites(run: TrainingRun) -> None:
     """Raise PrerequisiteError unless Stage 1 can start. Reads only; creates nothing."""
+    run.check_paths()
     _require_data(run, [run.stage1.train_data, run.stage1.validation_data], 1)
 
 
 def check_stage2_prerequisites(run: TrainingRun) -> None:
     """Raise PrerequisiteError unless Stage 2 can start. Reads only; creates nothing."""
+    run.check_paths()
     status = run.stage_status(1)
     if not status.complete:
         raise PrerequisiteError(
