@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Normalised severity, ordered from most to least severe."""
 
     CRITICAL = "critical"
@@ -32,7 +32,7 @@ class Severity(str, Enum):
 _SEVERITY_ORDER = list(Severity)
 
 
-class FindingKind(str, Enum):
+class FindingKind(StrEnum):
     """What a finding is about; decides which context is attached and how it is fixed."""
 
     CODE = "code"  # a weakness in source code (SAST)
@@ -232,4 +232,5 @@ def fingerprint(
     if web is not None:
         parts += [web.url, web.method or "", web.parameter or ""]
     parts.append(extra)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+    # A JSON "\\ud800" escape decodes to a lone surrogate: it must hash, not crash ingest.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]

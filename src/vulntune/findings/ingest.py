@@ -1,0 +1,345 @@
+"""Ingest scanner reports: files and folders in, one de-duplicated, redacted list of findings
+out, with everything that went wrong on the way.
+
+Order of work: each file is parsed (format by content) and its findings get code context from
+the source root; findings are de-duplicated by ``Finding.id`` across all files and formats;
+then every finding is redacted, knowing the secrets that *all* secret findings reported, so a
+secret also disappears from the context of the finding on the next line. Redaction comes
+after context on purpose: the scanner's raw match is what finds the secret in the source
+lines. Nothing is written until the caller writes the report (atomically,
+:func:`write_jsonl`).
+
+Folders are walked recursively in sorted order. Hidden entries (``.git``, ``.DS_Store``) and
+symlinked folders are skipped; every other regular file is tried, because formats are detected
+by content, not by name. A file found in a folder that is not JSON at all (the HTML and
+Markdown reports next to the JSON ones in a CI artifacts folder) or is empty is listed as
+*skipped*, not as an error. JSON that is broken or in no known format is an error even in a
+folder: it may be a truncated report or one of a scanner that is not supported, and the user
+should see it (``--strict`` fails on it). A file named explicitly always counts as an error
+when it cannot be read. A file that breaks half way contributes no findings (all or nothing
+per file), but the secrets it reported are still redacted everywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any
+
+from vulntune.errors import VulntuneError
+from vulntune.findings.context import ContextOptions, ContextProblem, SourceTree, attach_context
+from vulntune.findings.formats import FindingsInputError
+from vulntune.findings.parse import parse_file
+from vulntune.findings.reader import detect_encoding
+from vulntune.findings.record import Finding, Severity
+from vulntune.findings.redact import SecretIndex, redact_finding
+
+ParseFn = Callable[[Path, str], Iterable[Finding]]
+
+
+class IngestError(VulntuneError):
+    """The ingest as a whole cannot go on: a bad source root, an unwritable output."""
+
+
+@dataclass(frozen=True)
+class FileError:
+    """An input that could not be read; ``problem`` says why."""
+
+    file: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file met while walking a folder that is not a scanner report."""
+
+    file: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What :func:`ingest_paths` read, kept, dropped and could not do."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)  # input read -> findings in it
+    errors: list[FileError] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    duplicates: int = 0  # findings dropped (merged) because their id was already seen
+    context_problems: list[ContextProblem] = field(default_factory=list)
+
+    @property
+    def redacted(self) -> int:
+        """Number of findings in which something was replaced by a redaction marker."""
+        return sum(f.redacted for f in self.findings)
+
+    def by_tool(self) -> Counter[str]:
+        """Kept findings per tool."""
+        return Counter(f.tool for f in self.findings)
+
+    def by_severity(self) -> Counter[Severity]:
+        """Kept findings per normalised severity."""
+        return Counter(f.severity for f in self.findings)
+
+    def by_tool_and_severity(self) -> dict[str, Counter[Severity]]:
+        """Kept findings per tool, then per severity; tools sorted by name."""
+        table: dict[str, Counter[Severity]] = {}
+        for f in self.findings:
+            table.setdefault(f.tool, Counter())[f.severity] += 1
+        return dict(sorted(table.items()))
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    source_root: Path | None = None,
+    *,
+    context_options: ContextOptions | None = None,
+    exclude: Sequence[Path] = (),
+    parse: ParseFn = parse_file,
+) -> IngestReport:
+    """Read every scanner report in ``paths`` (files and folders, recursively) into one
+    report: findings de-duplicated by id, redacted, with code context when ``source_root``
+    is given. Per-file problems are collected, never raised. ``exclude`` names files to
+    leave out (the output file of a previous run); ``parse`` replaces the format parser."""
+    tree = None
+    if source_root is not None:
+        if not Path(source_root).is_dir():
+            raise IngestError(f"{source_root}: the source root is not a directory")
+        tree = SourceTree(Path(source_root), context_options)
+    report = IngestReport()
+    merged: dict[str, Finding] = {}
+    problems: dict[tuple[str, str], ContextProblem] = {}
+    secret_index = SecretIndex()
+    excluded = {os.path.realpath(p) for p in exclude}
+    for path, display, explicit in _input_files(paths, report):
+        if os.path.realpath(path) in excluded:
+            continue
+        findings: list[Finding] = []
+        try:
+            file_problems = _read_file(parse, path, display, tree, findings)
+        except FindingsInputError as exc:
+            for finding in findings:  # a broken file's secrets still must not leak elsewhere
+                secret_index.add(finding)
+            reason = None if explicit else _not_a_report(path)
+            if reason is None:
+                report.errors.append(FileError(display, exc.problem))
+            else:
+                report.skipped.append(SkippedFile(display, reason))
+            continue
+        report.files[display] = len(findings)
+        for problem in file_problems:
+            problems.setdefault((problem.finding_id, problem.kind), problem)
+        for finding in findings:
+            secret_index.add(finding)
+            seen = merged.get(finding.id)
+            if seen is None:
+                merged[finding.id] = finding
+            else:
+                merged[finding.id] = merge_duplicates(seen, finding)
+                report.duplicates += 1
+    report.findings = [redact_finding(finding, secret_index) for finding in merged.values()]
+    report.context_problems = list(problems.values())
+    return report
+
+
+def _read_file(
+    parse: ParseFn, path: Path, display: str, tree: SourceTree | None, into: list[Finding]
+) -> list[ContextProblem]:
+    """Append the findings of one file to ``into``, with code context; returns the context
+    problems. Raises FindingsInputError, leaving what was read so far in ``into``."""
+    problems: list[ContextProblem] = []
+    for finding in parse(path, display):
+        if tree is not None:
+            finding, problem = attach_context(finding, tree)
+            if problem is not None:
+                problems.append(problem)
+        into.append(finding)
+    return problems
+
+
+def _input_files(paths: Sequence[Path], report: IngestReport) -> Iterator[tuple[Path, str, bool]]:
+    """(path, display name, named explicitly) for every regular file to try, each real file
+    once; missing paths and special files become errors or skips in ``report``."""
+    seen: set[str] = set()
+    for given in paths:
+        given = Path(given)
+        try:
+            mode = given.stat().st_mode
+        except OSError as exc:
+            report.errors.append(FileError(str(given), f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            candidates = ((p, False) for p in _walk(given))
+        else:
+            candidates = iter([(given, True)])
+        for path, explicit in candidates:
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            try:
+                is_file = stat.S_ISREG(path.stat().st_mode)
+            except OSError as exc:  # a dangling symlink in a folder
+                report.errors.append(FileError(str(path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            if is_file:
+                yield path, str(path), explicit
+            elif explicit:
+                report.errors.append(FileError(str(path), "not a regular file"))
+            else:
+                report.skipped.append(SkippedFile(str(path), "not a regular file"))
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every non-hidden file under ``folder``, sorted by path (folder by folder)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found += [Path(dirpath) / name for name in filenames if not name.startswith(".")]
+    return sorted(found, key=lambda p: p.parts)
+
+
+def _not_a_report(path: Path) -> str | None:
+    """Why a file found in a folder is not a scanner report at all (empty, or not starting
+    like JSON), or None when it looks like JSON and its failure is a real error."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None  # the parser's own error says why
+    if not head.strip():
+        return "empty file"
+    codec, bom = detect_encoding(head)
+    text = head[bom:].decode(codec, errors="replace").lstrip(" \t\r\n\ufeff")
+    if text[:1] in ("{", "["):
+        return None
+    return "not a scanner report (not JSON)"
+
+
+# --------------------------------------------------------------------------------------------
+# De-duplication
+# --------------------------------------------------------------------------------------------
+
+_UNION_FIELDS = ("cwe_ids", "vulnerability_ids", "tags")
+
+
+def merge_duplicates(first: Finding, second: Finding) -> Finding:
+    """One record for two findings with the same id (the SARIF and native JSON of one scan):
+    the richer record (more fields filled) is the base, the other fills its empty fields, id
+    lists and tags are united. The first record's origin is kept on a tie."""
+    base, other = (second, first) if _richness(second) > _richness(first) else (first, second)
+    changes: dict[str, Any] = {}
+    for f in fields(Finding):
+        mine, theirs = getattr(base, f.name), getattr(other, f.name)
+        if f.name in _UNION_FIELDS:
+            united = list(dict.fromkeys([*mine, *theirs]))
+            if united != mine:
+                changes[f.name] = united
+        elif _empty(mine) and not _empty(theirs):
+            changes[f.name] = theirs
+    if not changes:
+        return base
+    return Finding(**{f.name: changes.get(f.name, getattr(base, f.name)) for f in fields(Finding)})
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value is False
+
+
+def _richness(finding: Finding) -> int:
+    return sum(not _empty(getattr(finding, f.name)) for f in fields(Finding))
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def finding_line(finding: Finding) -> str:
+    """One finding as one line of JSON (no trailing newline); the same object as
+    :meth:`Finding.to_dict`, built without ``dataclasses.asdict``'s deep copies (3x faster)."""
+    return _ENCODER.encode(_plain(finding))
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data, with Finding.to_dict's rules: dataclasses become dicts
+    without their None/False/empty-list fields, enums their values."""
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+    out = {}
+    for name in names:
+        item = getattr(value, name)
+        if item is None or item is False or (isinstance(item, list) and not item):
+            continue
+        out[name] = _plain(item)
+    return out
+
+
+def write_jsonl_stream(findings: Iterable[Finding], out: IO[str]) -> int:
+    """Write one finding per line to an open text stream; returns how many were written."""
+    count = 0
+    for finding in findings:
+        out.write(finding_line(finding))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def write_jsonl(findings: Iterable[Finding], path: Path) -> int:
+    """Write one finding per line to ``path`` atomically: a temporary sibling is written,
+    flushed to disk and renamed over ``path``, so a crash leaves the old file or the complete
+    new one, never half of it. Returns the number of findings written."""
+    path = Path(path)
+    directory = path.parent
+    temp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        # 0o666 minus the umask, like any file the user creates; O_EXCL: never reuse a file.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot write the findings: {exc.strerror}") from None
+    try:
+        # backslashreplace: a lone surrogate from a JSON escape becomes the same JSON escape.
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
+            count = write_jsonl_stream(findings, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise IngestError(f"{path}: cannot write the findings: {exc.strerror}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)  # interrupted: leave no temporary file behind
+        raise
+    _fsync_directory(directory)
+    return count
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
+    finally:
+        os.close(fd)

@@ -1,0 +1,155 @@
+"""How individual tools bend SARIF 2.1.0, and the rules that read around it.
+
+- Trivy writes package name, installed and fixed version only into the message text
+  (``"Package: ...\\nInstalled Version: ...\\nVulnerability CVE-...\\nSeverity: ...\\n..."``),
+  and its severity word is more faithful to its native JSON than ``security-severity``.
+- Bandit keeps its own severity in ``properties.issue_severity``, DevSkim in
+  ``properties.DevSkimSeverity``; their SARIF ``level`` loses a step of precision.
+- Semgrep writes no result ``level``: the rule's ``defaultConfiguration.level`` applies.
+- DevSkim's fix replacements name only a character offset; the result's region has the lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vulntune.findings.common import (
+    severity_from_level,
+    severity_from_score,
+    severity_from_word,
+    split_versions,
+)
+from vulntune.findings.record import Package, Severity
+
+_LEVELS = ("error", "warning", "note", "none")
+# SARIF result kinds that are not a failure: their level defaults to "none" (SARIF 3.27.10).
+_NON_FAILURE_KINDS = ("pass", "notApplicable", "informational", "open", "review")
+# Per tool, result/rule property names that hold the tool's own severity word.
+_SEVERITY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "bandit": ("issue_severity",),
+    "devskim": ("DevSkimSeverity",),
+}
+_GENERIC_SEVERITY_PROPERTIES = ("severity", "Severity")
+
+# "Label: value" lines of Trivy's message text; "Vulnerability", "Secret" and "License" are
+# followed by a space instead of a colon.
+# "Label: value" lines of Trivy's message text; "Vulnerability", "Secret" and "License" are
+# followed by a space instead of a colon.
+_TRIVY_LINE_RE = re.compile(
+    r"^[ \t]*(?:(Package|Installed Version|Fixed Version|Severity|Artifact|Type|Message|Match"
+    r"|PkgName|Link):|(Vulnerability|Secret|License) )[ \t]*(.*?)[ \t\r]*$",
+    re.MULTILINE,
+)
+
+
+def parse_trivy_message(text: str) -> dict[str, str]:
+    """The labelled lines of a Trivy SARIF message as ``{label: value}`` (values stripped;
+    an empty ``Fixed Version:`` gives ``""``; the first line of a label counts)."""
+    fields: dict[str, str] = {}
+    for match in _TRIVY_LINE_RE.finditer(text):
+        fields.setdefault(match.group(1) or match.group(2), match.group(3))
+    return fields
+
+
+def trivy_package(fields: Mapping[str, str]) -> Package | None:
+    """The vulnerable package named in a parsed Trivy message; None for non-package results."""
+    name = fields.get("Package")
+    if not name:
+        return None
+    return Package(
+        name=name,
+        installed_version=fields.get("Installed Version") or None,
+        fixed_versions=split_versions(fields.get("Fixed Version", "")),
+    )
+
+
+@dataclass(slots=True)
+class SeverityChoice:
+    """The normalised severity and the tool's own value it came from."""
+
+    severity: Severity
+    original: str | None
+
+
+def sarif_level(result: Mapping[str, Any], rule_default_level: Any) -> str:
+    """The effective SARIF level: the result's, else (for failures) the rule's default, else
+    ``"warning"``; results of a non-failure ``kind`` default to ``"none"``."""
+    level = result.get("level")
+    if isinstance(level, str) and level in _LEVELS:
+        return level
+    if result.get("kind") in _NON_FAILURE_KINDS:
+        return "none"
+    if isinstance(rule_default_level, str) and rule_default_level in _LEVELS:
+        return rule_default_level
+    return "warning"
+
+
+def choose_severity(
+    tool: str,
+    result: Mapping[str, Any],
+    result_props: Mapping[str, Any],
+    rule_props: Mapping[str, Any],
+    rule_default_level: Any,
+    trivy_fields: Mapping[str, str] | None,
+    memo: dict[Any, Any] | None = None,
+) -> SeverityChoice:
+    """Severity of one SARIF result, most specific source first: the tool's own severity word
+    (Trivy message, Bandit/DevSkim properties, a ``severity`` property; result, then rule),
+    then ``security-severity`` (result, then rule), then the effective level.
+
+    ``memo`` (one dict per run) caches the part decided by the rule and the result's level,
+    which is the same for most results of a rule.
+    """
+    if trivy_fields:
+        word = trivy_fields.get("Severity")
+        found = severity_from_word(word)
+        if found is not None:
+            return SeverityChoice(found, word)
+    word_keys = _SEVERITY_PROPERTIES.get(tool, ()) + _GENERIC_SEVERITY_PROPERTIES
+    if result_props:
+        for key in word_keys:
+            value = result_props.get(key)
+            found = severity_from_word(value)
+            if found is not None:
+                return SeverityChoice(found, value)
+    memo_key = None
+    if memo is not None and "security-severity" not in result_props:
+        level, kind = result.get("level"), result.get("kind")
+        memo_key = (
+            "severity",
+            id(rule_props),  # the rule's properties live as long as the run's memo
+            rule_default_level,
+            level if type(level) is str else None,
+            kind if type(kind) is str else None,
+        )
+        cached = memo.get(memo_key)
+        if cached is not None:
+            return cached
+    choice = _rule_level_severity(result, result_props, rule_props, rule_default_level, word_keys)
+    if memo_key is not None:
+        memo[memo_key] = choice
+    return choice
+
+
+def _rule_level_severity(
+    result: Mapping[str, Any],
+    result_props: Mapping[str, Any],
+    rule_props: Mapping[str, Any],
+    rule_default_level: Any,
+    word_keys: tuple[str, ...],
+) -> SeverityChoice:
+    for key in word_keys:
+        value = rule_props.get(key)
+        found = severity_from_word(value)
+        if found is not None:
+            return SeverityChoice(found, value)
+    for props in (result_props, rule_props):
+        score = props.get("security-severity")
+        found = severity_from_score(score)
+        if found is not None:
+            return SeverityChoice(found, str(score).strip())
+    level = sarif_level(result, rule_default_level)
+    return SeverityChoice(severity_from_level(level) or Severity.MEDIUM, level)

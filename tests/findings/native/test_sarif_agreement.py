@@ -1,0 +1,65 @@
+"""The SARIF and the native JSON of one scan give the same finding ids (so ingest de-duplicates
+them), read through the real entry point, :func:`vulntune.findings.parse.parse_file`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vulntune.findings.formats import FindingsInputError
+from vulntune.findings.parse import detect_format, parse_file
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
+
+
+def test_semgrep_sarif_and_json_of_one_scan_have_the_same_107_ids(corpus):
+    folder = corpus / "semgrep-results-workflow_dispatch-392"
+    assert detect_format(folder / "semgrep-results.json") == "semgrep-json"
+    from_sarif = list(parse_file(folder / "semgrep.sarif"))
+    from_json = list(parse_file(folder / "semgrep-results.json"))
+    sarif_ids = [f.id for f in from_sarif]
+    json_ids = [f.id for f in from_json]
+    assert len(sarif_ids) == len(set(sarif_ids)) == 107
+    assert len(json_ids) == len(set(json_ids)) == 107
+    assert set(sarif_ids) == set(json_ids)
+    # The same finding reads the same in both: rule, place and severity.
+    by_id = {f.id: f for f in from_sarif}
+    for finding in from_json:
+        twin = by_id[finding.id]
+        assert (twin.rule_id, twin.location, twin.severity, twin.cwe_ids) == (
+            finding.rule_id,
+            finding.location,
+            finding.severity,
+            finding.cwe_ids,
+        )
+
+
+def test_trivy_sarif_and_json_of_one_scan_have_the_same_ids():
+    # trivy-same-scan.sarif is what Trivy's SARIF writer makes of the three JSON fixtures:
+    # image packages at the image repository, line 1 where Trivy knows none, column 1 always.
+    native = [
+        finding
+        for name in ("trivy-image.json", "trivy-config.json", "trivy-secret.json")
+        for finding in parse_file(FIXTURES / name)
+    ]
+    sarif = list(parse_file(FIXTURES / "trivy-same-scan.sarif"))
+    assert len(native) == len(sarif) == 9
+    assert [f.id for f in native] == [f.id for f in sarif]
+    assert [f.rule_id for f in native] == [f.rule_id for f in sarif]
+
+
+def test_html_and_markdown_zap_reports_get_one_clear_error(corpus):
+    for name in ("report_html.html", "report_md.md"):
+        path = corpus / "zap-full-scan-webauthn-server" / name
+        with pytest.raises(FindingsInputError) as info:
+            list(parse_file(path))
+        assert str(info.value).startswith(f"{path}: not a JSON document")
+
+
+def test_gitleaks_sarif_and_json_of_one_scan_agree():
+    native = list(parse_file(FIXTURES / "gitleaks.json"))
+    sarif = list(parse_file(FIXTURES / "gitleaks-same-scan.sarif"))
+    assert [f.id for f in native] == [f.id for f in sarif]
+    assert [f.severity for f in native] == [f.severity for f in sarif]
+    assert [f.location for f in native] == [f.location for f in sarif]
