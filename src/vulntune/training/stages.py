@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from vulntune.datasets.examples import examples_to_jsonl, read_examples
+from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
 from vulntune.runs.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
@@ -58,16 +59,18 @@ def base_model_dir(run: TrainingRun) -> Path:
     return path
 
 
-def _job_common(run: TrainingRun) -> dict[str, object]:
+def _job(run: TrainingRun, **stage_fields: Any) -> StageJob:
+    """A StageJob with the run-wide settings filled in from the manifest."""
     cfg = run.manifest.config
-    return {
-        "lora": cfg.lora,
-        "data": cfg.data,
-        "seed": cfg.seed,
-        "precision": cfg.precision,
-        "device": cfg.device,
-        "prompt_format": run.manifest.semantics.prompt_format,
-    }
+    return StageJob(
+        lora=cfg.lora,
+        data=cfg.data,
+        seed=cfg.seed,
+        precision=cfg.precision,
+        device=cfg.device,
+        prompt_format=run.manifest.semantics.prompt_format,
+        **stage_fields,
+    )
 
 
 def check_stage1_prerequisites(run: TrainingRun) -> None:
@@ -106,7 +109,8 @@ def run_stage1(
         for directory in (files.checkpoints.parent, files.checkpoints):
             remove_stale_temporaries(directory)
     dist.barrier()
-    job = StageJob(
+    job = _job(
+        run,
         name="stage1",
         model_dir=model_dir,
         init_adapter=None,
@@ -118,12 +122,11 @@ def run_stage1(
         model_out_dir=files.merged_model,
         metrics_path=files.metrics,
         evaluation_path=files.evaluation,
-        **_job_common(run),  # type: ignore[arg-type]
     )
     return backend.train_stage(job)
 
 
-def read_examples_allow_empty(path: Path) -> list:
+def read_examples_allow_empty(path: Path) -> list[Example]:
     """Validation files may legitimately be empty (validation_fraction = 0)."""
     if path.stat().st_size == 0:
         return []
@@ -138,16 +141,8 @@ def run_stage2(
         say("stage2: artifacts present and valid, skipping")
         return None
     # Prerequisites first: nothing is created unless all of them hold.
-    status = run.stage_status(1)
-    if not status.complete:
-        raise PrerequisiteError(
-            f"stage 2 of run {run.id} needs the Stage-1 artifacts, which are missing or invalid: "
-            f"{status.problems[0]}; run `vulntune train {run.dir} --stage 1` first"
-        )
+    check_stage2_prerequisites(run)
     s1, s2 = run.stage1, run.stage2
-    _require_data(
-        run, [s1.train_data, s1.validation_data, s2.codefix_dataset, s2.validation_data], 2
-    )
     cfg = run.manifest.config
     merge = cfg.stage2.mode == "merge"
     model_dir = s1.merged_model if merge else base_model_dir(run)
@@ -169,7 +164,8 @@ def run_stage2(
 
     stage1_eval = run.read_evaluation(1) or {}
     before = stage1_eval.get("evaluation", {}).get("validation", {}).get("loss")
-    job = StageJob(
+    job = _job(
+        run,
         name="stage2",
         model_dir=model_dir,
         init_adapter=None if merge else s1.adapter,
@@ -186,6 +182,5 @@ def run_stage2(
         metrics_path=s2.metrics,
         evaluation_path=s2.evaluation,
         evaluation_extra={"mode": cfg.stage2.mode, "stage1_validation_loss_before": before},
-        **_job_common(run),  # type: ignore[arg-type]
     )
     return backend.train_stage(job)
