@@ -21,7 +21,14 @@ from vulntune.findings.identifiers import (
     string_list,
 )
 from vulntune.findings.paths import normalize_path, strip_ci_prefix, uri_to_path
-from vulntune.findings.record import Finding, Location, Package, Severity, fingerprint
+from vulntune.findings.record import (
+    Finding,
+    Location,
+    Package,
+    Severity,
+    fingerprint,
+    place_fingerprint,
+)
 from vulntune.findings.tools import canonical_tool, classify_kind, default_kind
 
 __all__ = [
@@ -208,9 +215,7 @@ def trivy_location_fingerprint(
     ``RuleID``, or ``"PkgName:Name"`` for licenses), artifact path and start line. Columns are
     left out and a missing line counts as 1, because Trivy's SARIF writes every region as
     ``startLine`` (1 when unknown) and ``startColumn`` 1."""
-    return fingerprint(
-        "trivy", rule_id, location=Location(path=artifact_path, start_line=start_line or 1)
-    )
+    return place_fingerprint("trivy", rule_id, artifact_path, start_line or 1, None)
 
 
 # --------------------------------------------------------------------------------------------

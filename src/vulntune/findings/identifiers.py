@@ -74,10 +74,12 @@ def extract_vulnerability_ids(*values: Any) -> list[str]:
     found in strings or nested lists/dicts of strings: canonical case, de-duplicated, in
     order of appearance."""
     found: dict[str, None] = {}
-    for text in iter_strings(values):
-        if "-" in text:
-            for match in _VULN_ID_RE.finditer(text):
-                found.setdefault(_canonical_vulnerability_id(match))
+    for value in values:
+        # Plain strings, the common case, skip the generator of iter_strings.
+        for text in (value,) if type(value) is str else iter_strings(value):
+            if "-" in text:
+                for match in _VULN_ID_RE.finditer(text):
+                    found.setdefault(_canonical_vulnerability_id(match))
     return list(found)
 
 

@@ -30,15 +30,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from vulntune.errors import VulntuneError
-from vulntune.findings.context import ContextOptions, ContextProblem, SourceTree, attach_context
+from vulntune.findings.collector import exempt_while_alive, paused_collector
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.parse import parse_file
 from vulntune.findings.reader import detect_encoding
 from vulntune.findings.record import Finding, Severity
 from vulntune.findings.redact import SecretIndex, redact_finding
+
+if TYPE_CHECKING:  # code context is imported where it is used: most ingests have no source root
+    from vulntune.findings.context import ContextOptions, ContextProblem, SourceTree
 
 ParseFn = Callable[[Path, str], Iterable[Finding]]
 
@@ -101,16 +104,36 @@ def ingest_paths(
     *,
     context_options: ContextOptions | None = None,
     exclude: Sequence[Path] = (),
-    parse: ParseFn = parse_file,
+    parse: ParseFn | None = None,
 ) -> IngestReport:
     """Read every scanner report in ``paths`` (files and folders, recursively) into one
     report: findings de-duplicated by id, redacted, with code context when ``source_root``
     is given. Per-file problems are collected, never raised. ``exclude`` names files to
-    leave out (the output file of a previous run); ``parse`` replaces the format parser."""
+    leave out (the output file of a previous run); ``parse`` replaces the format parser
+    (default: :func:`~vulntune.findings.parse.parse_file` with ``whole_file=True``).
+
+    The cyclic garbage collector is paused meanwhile and kept off the report's findings
+    while the report is alive (:mod:`vulntune.findings.collector`)."""
+    with paused_collector():
+        report = _ingest(paths, source_root, context_options, exclude, parse or _parse_whole)
+        # Before the collector runs again: its first collection would walk every finding.
+        exempt_while_alive(report)
+    return report
+
+
+def _ingest(
+    paths: Sequence[Path],
+    source_root: Path | None,
+    context_options: ContextOptions | None,
+    exclude: Sequence[Path],
+    parse: ParseFn,
+) -> IngestReport:
     tree = None
     if source_root is not None:
         if not Path(source_root).is_dir():
             raise IngestError(f"{source_root}: the source root is not a directory")
+        from vulntune.findings.context import SourceTree
+
         tree = SourceTree(Path(source_root), context_options)
     report = IngestReport()
     merged: dict[str, Finding] = {}
@@ -148,17 +171,26 @@ def ingest_paths(
     return report
 
 
+def _parse_whole(path: Path, display: str) -> Iterable[Finding]:
+    """:func:`parse_file` for a caller that keeps every finding of the file (see there)."""
+    return parse_file(path, display, whole_file=True)
+
+
 def _read_file(
     parse: ParseFn, path: Path, display: str, tree: SourceTree | None, into: list[Finding]
 ) -> list[ContextProblem]:
     """Append the findings of one file to ``into``, with code context; returns the context
     problems. Raises FindingsInputError, leaving what was read so far in ``into``."""
     problems: list[ContextProblem] = []
+    if tree is None:
+        into.extend(parse(path, display))  # extend keeps what came before an error
+        return problems
+    from vulntune.findings.context import attach_context
+
     for finding in parse(path, display):
-        if tree is not None:
-            finding, problem = attach_context(finding, tree)
-            if problem is not None:
-                problems.append(problem)
+        finding, problem = attach_context(finding, tree)
+        if problem is not None:
+            problems.append(problem)
         into.append(finding)
     return problems
 

@@ -1,10 +1,11 @@
 """The one entry point from a scanner output file to findings: :func:`parse_file`.
 
 The format is decided by content, never by file name: a JSON object with a ``runs`` array is
-SARIF and is streamed (:mod:`vulntune.findings.sarif`); any other JSON document is decoded
-once and given to the first native format in :data:`vulntune.findings.native.FORMATS` whose
-``matches`` accepts it. Everything else raises one :class:`FindingsInputError` naming the
-file and what is wrong with it.
+SARIF (:mod:`vulntune.findings.sarif`; UTF-8 files are memory-mapped and decoded by msgspec
+where :mod:`vulntune.findings.sarif_fast` accepts them, others are streamed); any other JSON
+document is decoded once and given to the first native format in
+:data:`vulntune.findings.native.FORMATS` whose ``matches`` accepts it. Everything else raises
+one :class:`FindingsInputError` naming the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from vulntune.findings import sarif
 from vulntune.findings.formats import FindingsFormat, FindingsInputError
 from vulntune.findings.reader import JsonStream, open_json_stream
 from vulntune.findings.record import Finding
+from vulntune.findings.sarif_fast import FastRun, FastSarif
 
 SARIF_FORMAT = sarif.FORMAT_NAME
+_MSGSPEC_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
 # What a file starts with when it is a report in another notation, for the error message.
 _NOT_JSON_HINTS = {
@@ -35,11 +40,14 @@ class _Opened:
 
     format: str  # "sarif" or a native format name
     sarif_runs: list[sarif.RunHeader] | None = None
+    fast_runs: list[FastRun] | None = None  # SARIF read by sarif_fast (sarif_runs is [])
     doc: Any = None
     native: FindingsFormat | None = None
 
 
-def parse_file(path: Path, display_name: str | None = None) -> Iterator[Finding]:
+def parse_file(
+    path: Path, display_name: str | None = None, *, whole_file: bool = False
+) -> Iterator[Finding]:
     """Yield the findings of one scanner output file, in file order.
 
     ``display_name`` is what error messages and ``Finding.origin.file`` call the file
@@ -47,16 +55,51 @@ def parse_file(path: Path, display_name: str | None = None) -> Iterator[Finding]
     that is empty, not JSON, broken, or JSON in no known format; findings already yielded by
     then belong to a file that turned out to be broken, so a caller wanting all-or-nothing
     per file should collect them first.
+
+    Memory: SARIF results are read one at a time (twice: ids first), so iterating holds one
+    finding at a time. ``whole_file=True`` is for a caller that keeps every finding of the
+    file anyway (ingest): a memory-mapped UTF-8 SARIF file is then read in one pass that
+    builds all its findings before the first is yielded.
     """
     name = display_name or str(path)
     fileobj, stream = open_json_stream(Path(path), name)
-    with fileobj:
-        opened = _open(stream, name)
-        if opened.sarif_runs is not None:
-            yield from sarif.iter_findings(stream, opened.sarif_runs, name)
-        else:
+    with fileobj, FastSarif(fileobj, stream.codec, stream.start) as fast:
+        opened = _open(stream, name, fast)
+        # msgspec's errors below come before any finding is yielded, from a result that is no
+        # JSON object or a value msgspec cannot hold (an integer of more than 4300 digits):
+        # the stream reads the file again, and names the problem where there is one.
+        if opened.fast_runs is not None and whole_file:
+            try:
+                findings = sarif.fast_findings(opened.fast_runs, name, fast.release)
+            except _MSGSPEC_ERRORS:
+                opened = _reopen(stream, name)
+            else:
+                yield from findings
+                return
+        if opened.fast_runs is not None:
+            try:
+                opened.sarif_runs = sarif.fast_headers(opened.fast_runs)
+                opened.fast_runs = None
+            except _MSGSPEC_ERRORS:
+                opened = _reopen(stream, name)
+            fast.release()
+        if opened.sarif_runs is None:
             assert opened.native is not None
             yield from opened.native.parse(opened.doc, name)
+            return
+        try:
+            yield from sarif.iter_findings(stream, opened.sarif_runs, name, fast.release)
+        except _MSGSPEC_ERRORS as exc:
+            # Pass 1 decoded less of each result than pass 2: only a value the standard
+            # library cannot read either gets here, and its error names the byte.
+            _reopen(stream, name)
+            raise FindingsInputError(name, f"unreadable JSON value: {exc}") from None
+
+
+def _reopen(stream: JsonStream, name: str) -> _Opened:
+    """The document read again from its start, by the stream alone."""
+    stream.seek(stream.start)
+    return _open(stream, name, None)
 
 
 def detect_format(path: Path, display_name: str | None = None) -> str:
@@ -64,8 +107,8 @@ def detect_format(path: Path, display_name: str | None = None) -> str:
     raises FindingsInputError like :func:`parse_file` when it is in no known format."""
     name = display_name or str(path)
     fileobj, stream = open_json_stream(Path(path), name)
-    with fileobj:
-        return _open(stream, name).format
+    with fileobj, FastSarif(fileobj, stream.codec, stream.start) as fast:
+        return _open(stream, name, fast).format
 
 
 def parse_document(doc: Any, name: str) -> Iterator[Finding]:
@@ -75,22 +118,28 @@ def parse_document(doc: Any, name: str) -> Iterator[Finding]:
     return _native_format(doc, name).parse(doc, name)
 
 
-def _open(stream: JsonStream, name: str) -> _Opened:
+def _open(stream: JsonStream, name: str, fast: FastSarif | None) -> _Opened:
     first = stream.peek()
     if first == "{":
         top: dict[str, Any] = {}
         runs: list[sarif.RunHeader] | None = None
+        fast_runs: list[FastRun] | None = None
         for key in stream.iter_object():
             if key == "runs" and stream.peek() == "[" and runs is None:
                 if "version" in top:  # reject SARIF 1.x before reading its runs
                     sarif.check_version(top, name)
-                runs = sarif.scan_runs(stream, name)
+                fast_runs = fast.runs_at(stream.tell()) if fast is not None else None
+                if fast_runs is not None and fast.end is not None:
+                    runs = []
+                    stream.seek(fast.end)  # the top level goes on after the runs array
+                else:
+                    runs = sarif.scan_runs(stream, name)
             else:
                 top[key] = stream.read_value()
         stream.expect_end()
         if runs is not None:
             sarif.check_version(top, name)
-            return _Opened(SARIF_FORMAT, sarif_runs=runs)
+            return _Opened(SARIF_FORMAT, sarif_runs=runs, fast_runs=fast_runs)
         native = _native_format(top, name)
         return _Opened(native.name, doc=top, native=native)
     if first == "[":

@@ -44,6 +44,9 @@ _CI_PREFIXES: list[re.Pattern[str]] = [
 _CI_PREFIX_RE = re.compile("|".join(f"(?:{p.pattern})" for p in _CI_PREFIXES))
 _DRIVE_RE = re.compile(r"^/?([A-Za-z]):(?=/|$)")
 _URI_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+# A relative URI that is already a clean path: no scheme, drive, escape, backslash, space,
+# empty or dot segment. uri_to_path returns such a URI unchanged when no base applies.
+_CLEAN_RELATIVE_RE = re.compile(r"[\w-][\w.-]*(?:/[\w-][\w.-]*)*")
 
 
 def strip_ci_prefix(path: str) -> str:
@@ -113,7 +116,16 @@ def uri_to_path(
     result goes through :func:`normalize_path`. Other schemes (``https://...``) are returned
     unchanged apart from decoding. An unknown ``uriBaseId`` leaves the uri relative.
     """
-    if not isinstance(uri, str) or not uri.strip():
+    if not isinstance(uri, str):
+        return None
+    if _CLEAN_RELATIVE_RE.fullmatch(uri) and not base_uris:
+        return uri  # the common case: what the steps below would return
+    return _uri_to_path(uri, uri_base_id, base_uris)
+
+
+def _uri_to_path(uri: str, uri_base_id: Any, base_uris: Mapping[str, Any] | None) -> str | None:
+    """:func:`uri_to_path`, step by step."""
+    if not uri.strip():
         return None
     text = uri.strip()
     if not _URI_SCHEME_RE.match(text) or _DRIVE_RE.match(text):

@@ -88,6 +88,7 @@ class JsonStream:
     ) -> None:
         self.name = name
         self.codec = codec
+        self.start = start  # byte offset of the document (after a byte order mark)
         self._file = fileobj
         self._chunk = chunk_chars
         self._bytes_per_read = chunk_chars  # UTF-8 text is roughly one byte per character

@@ -232,5 +232,19 @@ def fingerprint(
     if web is not None:
         parts += [web.url, web.method or "", web.parameter or ""]
     parts.append(extra)
+    return _digest(parts)
+
+
+def place_fingerprint(
+    tool: str, rule_id: str, path: str | None, start_line: int | None, start_column: int | None
+) -> str:
+    """``fingerprint(tool, rule_id, Location(path, start_line, start_column))`` without
+    building the Location (parsers compute one id per result)."""
+    return _digest(
+        [tool.lower(), rule_id, path or "", str(start_line or ""), str(start_column or ""), ""]
+    )
+
+
+def _digest(parts: list[str]) -> str:
     # A JSON "\\ud800" escape decodes to a lone surrogate: it must hash, not crash ingest.
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]

@@ -1,7 +1,8 @@
 """Secret redaction of findings: nothing that looks like a credential leaves the ingester.
 
-Markers and the generic detectors are in :mod:`vulntune.findings.secret_patterns`; this
-module applies them to every text of a finding and adds what secret scanners know:
+Markers and the generic detectors are in :mod:`vulntune.findings.secret_patterns`, what
+secret scanners report in :mod:`vulntune.findings.secret_index`; this module applies both to
+every text of a finding:
 
 - Secret findings (kind ``secret``, a secret scanner such as gitleaks, a rule tagged
   ``secret``, or a rule id naming a secret detector): the whole snippet becomes one marker;
@@ -28,29 +29,27 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 
 from vulntune.findings.record import (
     CodeContext,
     Finding,
-    FindingKind,
     Fix,
     Location,
     WebInstance,
     WebTarget,
 )
+from vulntune.findings.secret_index import (
+    SECRET_SCANNERS,
+    SecretIndex,
+    is_secret_finding,
+    secret_values,
+)
 from vulntune.findings.secret_patterns import (
-    ASSIGNMENT,
-    MARKER_PREFIX,
     MARKER_RE,
-    MASKED,
-    is_placeholder,
     length_class,
     looks_random,
     marker,
     redact_text,
-    word_coverage,
 )
 
 __all__ = [  # the text-level API is re-exported: callers need one import for redaction
@@ -66,156 +65,6 @@ __all__ = [  # the text-level API is re-exported: callers need one import for re
     "redact_text",
     "secret_values",
 ]
-
-SECRET_SCANNERS = frozenset({"gitleaks", "trufflehog", "detect-secrets", "ggshield", "talisman"})
-
-
-# --------------------------------------------------------------------------------------------
-# Secret findings: the scanner told us what the secret is.
-# --------------------------------------------------------------------------------------------
-
-_SECRET_TAG = re.compile(r"(?i)(?<![a-z])secrets?(?![a-z])")
-_SECRET_RULE = re.compile(
-    r"(?i)(?<![a-z])secrets?(?![a-z])|hard-?coded-(?:password|credential|key|token)"
-    r"|private-key|api-key|access-key"
-)
-_ANYASSIGNMENT = re.compile(r"\s*[\"']?[\w.-]+[\"']?\s*(?::=|=>|=|:)\s*(?P<rest>.+)")
-_QUOTED = re.compile(r"\"([^\"\n]{4,})\"|'([^'\n]{4,})'")
-_TOKEN = re.compile(r"[^\s\"'`=:,;(){}\[\]<>]{8,}")
-
-
-def is_secret_finding(finding: Finding) -> bool:
-    """True for findings whose snippet *is* a secret: kind ``secret``, a secret scanner, a rule
-    tagged ``secret``/``secrets``, or a rule id naming a secret/credential detector."""
-    return (
-        finding.kind is FindingKind.SECRET
-        or finding.tool in SECRET_SCANNERS
-        or _is_secret_rule(finding.rule_id)
-        or any(_is_secret_tag(tag) for tag in finding.tags)
-    )
-
-
-# A report has few distinct rules and tags but many findings: remember the answers.
-@lru_cache(maxsize=8192)
-def _is_secret_rule(rule_id: str) -> bool:
-    return bool(_SECRET_RULE.search(rule_id))
-
-
-@lru_cache(maxsize=8192)
-def _is_secret_tag(tag: str) -> bool:
-    return bool(_SECRET_TAG.search(tag))
-
-
-def secret_values(snippet: str) -> list[str]:
-    """The strings of a secret-scanner match that must never be stored, longest first:
-    assigned and quoted values and random-looking tokens, or a whole line of the match where
-    it holds none of those (a bare secret). Masked values (``AKIA****``) are kept as they are;
-    see _value_regex."""
-    inner: set[str] = set()
-    for m in ASSIGNMENT.finditer(snippet):
-        value = next(v for v in m.group("dq", "sq", "bq", "bare") if v is not None)
-        if len(value) >= 4:
-            inner.add(value)
-    for m in _QUOTED.finditer(snippet):
-        inner.add(m.group(1) or m.group(2))
-    inner.update(token for token in _TOKEN.findall(snippet) if word_coverage(token) < 0.5)
-    for line in snippet.splitlines():
-        # Any key: KEY=value, "Authorization: Bearer ...": the rest of the line is the secret.
-        if m := _ANYASSIGNMENT.match(line):
-            rest = m.group("rest").strip().rstrip(";,").strip()
-            if rest[:1] in ("'", '"', "`") and rest[0] in rest[1:]:
-                rest = rest[1 : rest.index(rest[0], 1)]
-            if len(rest) >= 4:
-                inner.add(rest)
-    inner = {v for v in inner if MARKER_PREFIX not in v and not is_placeholder(v)}
-    values = set(inner)
-    for line in snippet.splitlines():
-        line = line.strip()
-        if len(line) >= 4 and not any(v in line for v in inner) and not is_placeholder(line):
-            values.add(line)
-    return sorted(values, key=lambda v: (-len(v), v))
-
-
-def _value_regex(value: str) -> str:
-    """A regex for one secret value; in a masked value each ``*`` stands for one unknown
-    character, so the real secret in the source file is found too."""
-    if "***" in value:
-        return "".join(r"[^\s\"'`]" if c == "*" else re.escape(c) for c in value)
-    return re.escape(value)
-
-
-@dataclass(frozen=True)
-class _Flagged:
-    """A region a secret scanner flagged: its lines hold a secret even where the scanner's
-    match was masked and cannot be found in them."""
-
-    location: Location
-    rule: str
-
-
-def _distinctive(value: str) -> bool:
-    return len(value) >= 6 and not (value.isalpha() and len(value) < 10)
-
-
-class SecretIndex:
-    """What the secret scanners of one ingest reported: the secret values and the flagged
-    lines. Redacting with the index removes a secret from *every* finding, not only its own:
-    a secret on line 3 also shows in the code context of a finding on line 5."""
-
-    def __init__(self) -> None:
-        self._rules: dict[str, str] = {}  # secret value -> rule that reported it
-        self._flagged: dict[str, list[_Flagged]] = {}  # path -> flagged regions
-        self._pattern: re.Pattern[str] | None = None
-        self._pattern_rules: list[str] = []
-
-    def add(self, finding: Finding, weak_values: bool = False) -> None:
-        """Learn the secret of ``finding`` (ignored unless it is a secret finding). Short or
-        plain-word values ("admin", "password") are kept only with ``weak_values`` (for the
-        finding's own texts): anywhere else they would blank out ordinary words."""
-        if not is_secret_finding(finding):
-            return
-        for value in secret_values(finding.snippet or ""):
-            if weak_values or _distinctive(value):
-                self._rules.setdefault(value, finding.rule_id)
-        self._pattern = None
-        loc = finding.location
-        if loc is not None and loc.path and loc.start_line is not None:
-            self._flagged.setdefault(loc.path, []).append(_Flagged(loc, finding.rule_id))
-
-    def __bool__(self) -> bool:
-        return bool(self._rules or self._flagged)
-
-    def known(self, text: str, masked: bool = False) -> tuple[str, bool]:
-        """``text`` with every known secret value replaced (and with ``masked``, any
-        asterisk-masked value too); and whether anything was replaced."""
-        count = 0
-        if self._rules:
-            pattern = self._compiled()
-            text, count = pattern.subn(self._replace, text)
-        if masked and "***" in text:
-            text, n = MASKED.subn(lambda m: marker("masked-secret", len(m.group(0))), text)
-            count += n
-        return text, count > 0
-
-    def flagged(self, path: str, line: int) -> _Flagged | None:
-        """The flagged region of ``path`` that covers ``line``, if any."""
-        for region in self._flagged.get(path, ()):
-            start = region.location.start_line or 0
-            if start <= line <= (region.location.end_line or start):
-                return region
-        return None
-
-    def _compiled(self) -> re.Pattern[str]:
-        if self._pattern is None:
-            # Longest first, so that where two values start at one place the longer wins.
-            values = sorted(self._rules, key=lambda v: (-len(v), v))
-            self._pattern = re.compile("|".join(f"({_value_regex(v)})" for v in values))
-            self._pattern_rules = [self._rules[v] for v in values]
-        return self._pattern
-
-    def _replace(self, m: re.Match[str]) -> str:
-        return marker(self._pattern_rules[(m.lastindex or 1) - 1], len(m.group(0)))
-
 
 # --------------------------------------------------------------------------------------------
 # Findings
@@ -235,30 +84,45 @@ def redact_finding(finding: Finding, index: SecretIndex | None = None) -> Findin
     if index:
         indexes.append(index)
 
-    def text(value: str | None) -> str | None:
-        if value is None:
-            return None
-        for known in indexes:
-            value = known.known(value, masked=secret)[0]
-        return redact_text(value)
+    if indexes:
 
-    changes: dict[str, object] = {}
-    if secret and finding.snippet and finding.snippet.strip():
-        changes["snippet"] = marker(finding.rule_id, len(finding.snippet))
+        def text(value: str | None) -> str | None:
+            if value is None:
+                return None
+            for known in indexes:
+                value = known.known(value, masked=secret)[0]
+            return redact_text(value)
+
     else:
-        changes["snippet"] = text(finding.snippet)
-    changes["message"] = text(finding.message)
-    changes["suppression"] = text(finding.suppression)  # justifications are free text
-    changes["help_uri"] = text(finding.help_uri)  # a URL can carry credentials
-    if secret:  # Trivy repeats the match in the rule text of secret rules
-        changes["rule_description"] = text(finding.rule_description)
-        changes["rule_help"] = text(finding.rule_help)
-    changes["location"] = _redact_location(finding.location, text)
-    changes["related_locations"] = _redact_locations(finding.related_locations, text)
-    changes["code_flows"] = [_redact_locations(flow, text) for flow in finding.code_flows]
-    changes["context"] = _redact_context(finding.context, indexes, text)
-    changes["fix"] = _redact_fix(finding.fix, text)
-    changes["web"] = _redact_web(finding.web, text)
+        text = _generic_only
+    present_text = text if indexes else redact_text  # for values known not to be None
+
+    # New values of the fields that may change (each part below comes back as the same object
+    # when nothing in it changed); the finding is replaced only if one of them differs.
+    changes: dict[str, object] = {}
+    snippet = finding.snippet
+    if secret and snippet and snippet.strip():
+        changes["snippet"] = marker(finding.rule_id, len(snippet))
+    elif snippet is not None:
+        changes["snippet"] = present_text(snippet)
+    # suppression: justifications are free text; help_uri: a URL can carry credentials;
+    # rule text of secret findings: Trivy repeats the match there.
+    for name in _SECRET_TEXT_FIELDS if secret else _TEXT_FIELDS:
+        value = getattr(finding, name)
+        if value is not None:
+            changes[name] = present_text(value)
+    if finding.location is not None and finding.location.message is not None:
+        changes["location"] = _redact_location(finding.location, text)
+    if finding.related_locations:
+        changes["related_locations"] = _redact_locations(finding.related_locations, text)
+    if finding.code_flows:
+        changes["code_flows"] = _redact_flows(finding.code_flows, text)
+    if finding.context is not None:
+        changes["context"] = _redact_context(finding.context, indexes, text)
+    if finding.fix is not None:
+        changes["fix"] = _redact_fix(finding.fix, text)
+    if finding.web is not None:
+        changes["web"] = _redact_web(finding.web, text)
 
     changed = {
         k: v for k, v in changes.items() if v is not (old := getattr(finding, k)) and v != old
@@ -268,7 +132,13 @@ def redact_finding(finding: Finding, index: SecretIndex | None = None) -> Findin
     return dataclasses.replace(finding, redacted=True, **changed)
 
 
+_TEXT_FIELDS = ("message", "suppression", "help_uri")
+_SECRET_TEXT_FIELDS = (*_TEXT_FIELDS, "rule_description", "rule_help")
 _TextFn = Callable[[str | None], str | None]
+
+
+def _generic_only(value: str | None) -> str | None:
+    return None if value is None else redact_text(value)
 
 
 def _redact_location(loc: Location | None, text: _TextFn) -> Location | None:
@@ -279,8 +149,21 @@ def _redact_location(loc: Location | None, text: _TextFn) -> Location | None:
 
 
 def _redact_locations(locs: list[Location], text: _TextFn) -> list[Location]:
-    new = [_redact_location(loc, text) for loc in locs]
-    return locs if new == locs else new
+    """``locs`` itself when no location changed, else a new list (code flows have many steps:
+    the loop is _redact_location inlined)."""
+    new: list[Location] | None = None
+    for position, loc in enumerate(locs):
+        if loc.message is not None:
+            message = text(loc.message)
+            if message != loc.message:
+                new = new or list(locs)
+                new[position] = dataclasses.replace(loc, message=message)
+    return locs if new is None else new
+
+
+def _redact_flows(flows: list[list[Location]], text: _TextFn) -> list[list[Location]]:
+    new = [_redact_locations(flow, text) for flow in flows]
+    return flows if all(a is b for a, b in zip(new, flows, strict=True)) else new
 
 
 def _redact_fix(fix: Fix | None, text: _TextFn) -> Fix | None:

@@ -1,68 +1,75 @@
-"""SARIF 2.1.0 -> :class:`Finding`, from any producer, streamed result by result.
+"""SARIF 2.1.0 -> :class:`Finding`, from any producer, result by result.
 
-A SARIF file is read in two passes over its ``results`` arrays, neither of which holds more
-than one decoded result at a time:
+Results are decoded into the typed structs of :mod:`vulntune.findings.sarif_model` and built
+into findings by :mod:`vulntune.findings.sarif_result`, with their run's context
+(:class:`~vulntune.findings.sarif_run.SarifRun`) and their id
+(:mod:`vulntune.findings.sarif_ids`). Ids shared within a file by findings that end in
+different places are told apart as :func:`~vulntune.findings.common.disambiguate_ids` does in
+the native parsers, which needs every id of the file before the first finding is final. So a
+file is read in two passes over its ``results`` arrays, neither of which holds more than one
+decoded result at a time:
 
-1. :func:`scan_runs` reads every run except its results (``tool``, ``originalUriBaseIds`` and
-   ``artifacts`` may come before or after ``results``), notes where each results array
-   starts, and keeps of each result only what its id is made of (:class:`ResultKey`);
-2. :func:`iter_findings` computes the ids, finds ids shared within the file by findings that
-   end in different places (told apart as :func:`~vulntune.findings.common.disambiguate_ids`
-   does in the native parsers), then reads the results again and builds the findings
-   (:mod:`vulntune.findings.sarif_result`).
+1. the runs are read without their results (``tool``, ``originalUriBaseIds`` and ``artifacts``
+   may come before or after ``results``), and of each result only what its id is made of is
+   kept (:class:`~vulntune.findings.sarif_ids.ResultKey`);
+2. :func:`iter_findings` computes the ids and the shared ones, then reads the results again
+   and builds the findings.
 
-Ids follow the native parsers of the same tools, never SARIF ``partialFingerprints``.
+The results are read from the file mapped into memory and decoded by msgspec where
+:mod:`vulntune.findings.sarif_fast` accepts the file (:func:`fast_headers` is pass 1), otherwise
+through the standard library's decoder and the incremental
+:class:`~vulntune.findings.reader.JsonStream` (:func:`scan_runs`); both give the same findings.
+For a caller that keeps all findings of a file anyway, :func:`fast_findings` reads a mapped
+file in one pass and settles the shared ids at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from vulntune.findings.common import trivy_dependency_fingerprint, trivy_location_fingerprint
+import msgspec
+
+from vulntune.findings.common import end_disambiguated_id
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.reader import JsonStream
-from vulntune.findings.record import Finding, Location, Package, fingerprint
-from vulntune.findings.sarif_quirks import parse_trivy_message, trivy_package
-from vulntune.findings.sarif_result import FORMAT_NAME, build_finding, kind_name
-from vulntune.findings.sarif_run import SarifRule, SarifRun, mapping, positive, text_of
+from vulntune.findings.record import Finding
+from vulntune.findings.sarif_fast import FastRun
+from vulntune.findings.sarif_ids import (
+    Identity,
+    ResultKey,
+    identity,
+    placed_identity,
+    result_key,
+)
+from vulntune.findings.sarif_model import (
+    KEY_DECODER,
+    KEY_WITH_MESSAGE_DECODER,
+    Result,
+    decode_result,
+    key_from_dict,
+    result_from_dict,
+)
+from vulntune.findings.sarif_result import (
+    FORMAT_NAME,
+    build_finding,
+    kind_name,
+    primary_location,
+)
+from vulntune.findings.sarif_run import SarifRun
 
 __all__ = [
     "FORMAT_NAME",
     "RunHeader",
     "check_version",
+    "fast_findings",
+    "fast_headers",
     "is_sarif_document",
     "iter_document_findings",
     "iter_findings",
     "scan_runs",
 ]
-
-
-class ResultKey(NamedTuple):
-    """The parts of a result its id is computed from; known before the run's metadata."""
-
-    rule_id: str | None  # result.ruleId, else result.rule.id
-    rule_index: Any  # result.ruleIndex, else result.rule.index
-    component: Any  # result.rule.toolComponent
-    uri: Any
-    uri_base: Any
-    artifact_index: Any
-    start_line: int | None
-    start_column: int | None
-    end: str  # end line and column as common.end_key() writes them
-    package_message: str | None  # the message text when it names a package (Trivy)
-
-
-@dataclass(slots=True)
-class Identity:
-    """A result's rule, rule id, package and id, computed from its :class:`ResultKey`."""
-
-    rule: SarifRule | None
-    rule_id: str
-    trivy_fields: dict[str, str] | None
-    package: Package | None
-    id: str
 
 
 @dataclass(slots=True)
@@ -73,6 +80,7 @@ class RunHeader:
     results_offset: int | None  # byte offset of the results array; None: no array
     keys: list[ResultKey] = field(default_factory=list)
     inline_results: list[Any] | None = None  # a lone result object written as "results"
+    raw_results: list[msgspec.Raw] | None = None  # slices of the mapped file (sarif_fast)
 
 
 def is_sarif_document(doc: Any) -> bool:
@@ -89,73 +97,76 @@ def check_version(top: Mapping[str, Any], file: str) -> None:
         )
 
 
-def result_key(result: Mapping[str, Any], strings: dict[Any, Any] | None = None) -> ResultKey:
-    """What the id of ``result`` depends on (see :func:`identity`). With ``strings`` (one dict
-    per file), equal rule ids, URIs and ends are kept once, not once per result."""
-    get = result.get
-    reference = mapping(get("rule"))
-    rule_index = get("ruleIndex")
-    if type(rule_index) is not int or rule_index < 0:
-        rule_index = reference.get("index")
-    locations = get("locations")
-    physical = (
-        mapping(mapping(locations[0]).get("physicalLocation"))
-        if type(locations) is list and locations
-        else mapping(None)
-    )
-    artifact = mapping(physical.get("artifactLocation"))
-    region = mapping(physical.get("region"))
-    text = mapping(get("message")).get("text")
-    start_line = positive(region.get("startLine"))
-    end_line = positive(region.get("endLine")) or start_line
-    end_column = positive(region.get("endColumn"))
-    rule_id = text_of(get("ruleId")) or text_of(reference.get("id"))
-    uri = artifact.get("uri")
-    end = f"{end_line or ''}:{end_column or ''}"
-    if strings is not None:
-        rule_id = strings.setdefault(rule_id, rule_id)
-        end = strings.setdefault(end, end)
-        if type(uri) is str:
-            uri = strings.setdefault(uri, uri)
-    return ResultKey(
-        rule_id,
-        rule_index,
-        reference.get("toolComponent"),
-        uri,
-        artifact.get("uriBaseId"),
-        artifact.get("index"),
-        start_line,
-        positive(region.get("startColumn")),
-        end,
-        text if type(text) is str and "Package:" in text else None,
-    )
+# --------------------------------------------------------------------------------------------
+# Memory-mapped UTF-8 files (sarif_fast)
+# --------------------------------------------------------------------------------------------
 
 
-def identity(key: ResultKey, run: SarifRun) -> Identity:
-    """The id of a result: Trivy's from vulnerability + artifact + package (or rule + artifact
-    + line), everybody else's from tool, rule, path and start position."""
-    rule = run.rule_for(key.rule_id, key.rule_index, key.component)
-    rule_id = key.rule_id or (rule.id if rule is not None else None) or "unknown"
-    trivy_fields = package = None
-    if run.tool == "trivy":
-        raw_path = run.raw_path(key.uri, key.uri_base, key.artifact_index)
-        trivy_fields = parse_trivy_message(key.package_message or "")
-        package = trivy_package(trivy_fields)
-        if package is not None:
-            finding_id = trivy_dependency_fingerprint(
-                rule_id, raw_path, package.name, package.installed_version or ""
-            )
-        else:
-            finding_id = trivy_location_fingerprint(rule_id, raw_path, key.start_line)
-    else:
-        path = run.resolve_path(key.uri, key.uri_base, key.artifact_index)
-        location = (
-            Location(path, key.start_line, key.start_column)
-            if path is not None or key.start_line is not None
-            else None
-        )
-        finding_id = fingerprint(run.tool, rule_id, location)
-    return Identity(rule, rule_id, trivy_fields, package, finding_id)
+def fast_headers(runs: list[FastRun]) -> list[RunHeader]:
+    """Pass 1 over the runs :meth:`FastSarif.runs_at
+    <vulntune.findings.sarif_fast.FastSarif.runs_at>` read: each run's context and each
+    result's :class:`ResultKey`. Raises msgspec's errors for a value it cannot hold."""
+    headers: list[RunHeader] = []
+    strings: dict[Any, Any] = {}
+    for run_index, fast_run in enumerate(runs):
+        run = SarifRun.from_json(fast_run.meta, run_index)
+        decoder = KEY_WITH_MESSAGE_DECODER if run.tool == "trivy" else KEY_DECODER
+        raws = fast_run.results
+        keys = [result_key(decoder.decode(raw), strings) for raw in raws or ()]
+        headers.append(RunHeader(run, None, keys, raw_results=raws))
+    return headers
+
+
+def fast_findings(
+    runs: list[FastRun], file: str, on_read: Callable[[int], None] | None = None
+) -> list[Finding]:
+    """All findings of the runs :meth:`FastSarif.runs_at
+    <vulntune.findings.sarif_fast.FastSarif.runs_at>` read, in one pass, for a caller that
+    holds them all anyway: each result is decoded once, and the ids shared by findings that
+    end in different places are settled at the end. Raises msgspec's errors for a value it
+    cannot hold, before returning anything."""
+    findings: list[Finding] = []
+    ends: list[str] = []
+    index = 0
+    for run_index, fast_run in enumerate(runs):
+        run = SarifRun.from_json(fast_run.meta, run_index)
+        raws, fast_run.results = fast_run.results or [], None
+        trivy = run.tool == "trivy"  # Trivy's ids need more than the primary location
+        read = 0
+        for raw in raws:
+            result = decode_result(raw)
+            if trivy:
+                key = result_key(result)
+                findings.append(build_finding(result, run, identity(key, run), file, index, ()))
+                ends.append(key.end)
+            else:
+                location = primary_location(result, run)
+                ident, end = placed_identity(result, location, run)
+                findings.append(build_finding(result, run, ident, file, index, (), location))
+                ends.append(end)
+            index += 1
+            read += len(raw)
+            if on_read is not None and read > _REPORT_READ_EVERY:
+                on_read(read)
+                read = 0
+    first_end: dict[str, str] = {}
+    shared = {
+        f.id
+        for f, end in zip(findings, ends, strict=True)
+        if first_end.setdefault(f.id, end) != end
+    }
+    for finding in findings if shared else ():
+        if finding.id in shared:
+            finding.id = end_disambiguated_id(finding.tool, finding.id, finding.location)
+    return findings
+
+
+_REPORT_READ_EVERY = 1 << 20  # bytes of results between two on_read calls
+
+
+# --------------------------------------------------------------------------------------------
+# Any other file: the stream, two passes
+# --------------------------------------------------------------------------------------------
 
 
 def scan_runs(stream: JsonStream, file: str) -> list[RunHeader]:
@@ -183,17 +194,24 @@ def scan_runs(stream: JsonStream, file: str) -> list[RunHeader]:
                 for position in stream.iter_array():
                     result = stream.read_value()
                     _check_result(result, run_index, position, file)
-                    keys.append(result_key(result, strings))
+                    keys.append(result_key(key_from_dict(result), strings))
             else:
                 inline = _lone_result(stream.read_value(), run_index, file)
-                keys = [result_key(r, strings) for r in inline or []]
+                keys = [result_key(key_from_dict(r), strings) for r in inline or []]
         header = RunHeader(SarifRun.from_json(meta, run_index), offset, keys, inline)
         headers.append(header)
     return headers
 
 
-def iter_findings(stream: JsonStream, headers: list[RunHeader], file: str) -> Iterator[Finding]:
-    """Pass 2: the findings of the runs :func:`scan_runs` read, in file order."""
+def iter_findings(
+    stream: JsonStream,
+    headers: list[RunHeader],
+    file: str,
+    on_read: Callable[[int], None] | None = None,
+) -> Iterator[Finding]:
+    """Pass 2: the findings of the runs :func:`scan_runs` or :func:`fast_headers` read, in
+    file order. ``on_read(n)`` is told the size of each result read from the mapped file;
+    msgspec's errors for a value it cannot hold propagate."""
     first_end: dict[str, str] = {}
     shared: set[str] = set()  # ids that findings ending in different places share
     identities: list[list[Identity]] = []
@@ -207,6 +225,17 @@ def iter_findings(stream: JsonStream, headers: list[RunHeader], file: str) -> It
     index = 0
     for header, run_identities in zip(headers, identities, strict=True):
         run = header.run
+        if header.raw_results is not None:
+            raws, header.raw_results = header.raw_results, None
+            read = 0
+            for raw, ident in zip(raws, run_identities, strict=True):
+                yield build_finding(decode_result(raw), run, ident, file, index, shared)
+                index += 1
+                read += len(raw)
+                if on_read is not None and read > _REPORT_READ_EVERY:
+                    on_read(read)
+                    read = 0
+            continue
         if header.inline_results is not None:
             results: Iterable[Any] = header.inline_results
         elif header.results_offset is not None:
@@ -220,7 +249,8 @@ def iter_findings(stream: JsonStream, headers: list[RunHeader], file: str) -> It
             if position >= len(run_identities):
                 raise FindingsInputError(file, "the file changed while it was being read")
             _check_result(result, run.index, position, file)
-            yield build_finding(result, run, run_identities[position], file, index, shared)
+            ident = run_identities[position]
+            yield build_finding(_as_result(result), run, ident, file, index, shared)
             index += 1
         if position + 1 != len(run_identities):
             raise FindingsInputError(file, "the file changed while it was being read")
@@ -248,17 +278,28 @@ def iter_document_findings(doc: Mapping[str, Any], file: str) -> Iterator[Findin
         prepared.append((SarifRun.from_json(raw_run, run_index), results))
     first_end: dict[str, str] = {}
     shared: set[str] = set()
+    identities: list[list[Identity]] = []
     for run, results in prepared:
-        for result in results:
-            key = result_key(result)
-            finding_id = identity(key, run).id
-            if first_end.setdefault(finding_id, key.end) != key.end:
-                shared.add(finding_id)
+        keys = [result_key(key_from_dict(_as_dict(r))) for r in results]
+        identities.append([identity(key, run) for key in keys])
+        for key, ident in zip(keys, identities[-1], strict=True):
+            if first_end.setdefault(ident.id, key.end) != key.end:
+                shared.add(ident.id)
     index = 0
-    for run, results in prepared:
-        for result in results:
-            yield build_finding(result, run, identity(result_key(result), run), file, index, shared)
+    for (run, results), run_identities in zip(prepared, identities, strict=True):
+        for result, ident in zip(results, run_identities, strict=True):
+            yield build_finding(_as_result(result), run, ident, file, index, shared)
             index += 1
+
+
+def _as_result(result: Any) -> Result[Any]:
+    """A decoded result as a struct."""
+    return result_from_dict(_as_dict(result))
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    """A decoded result: a dict, or another mapping given to :func:`iter_document_findings`."""
+    return result if type(result) is dict else dict(result)
 
 
 def _lone_result(value: Any, run_index: int, file: str) -> list[Any] | None:

@@ -33,6 +33,9 @@ _SEVERITY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "devskim": ("DevSkimSeverity",),
 }
 _GENERIC_SEVERITY_PROPERTIES = ("severity", "Severity")
+_WORD_KEYS = {
+    tool: keys + _GENERIC_SEVERITY_PROPERTIES for tool, keys in _SEVERITY_PROPERTIES.items()
+}
 
 # "Label: value" lines of Trivy's message text; "Vulnerability", "Secret" and "License" are
 # followed by a space instead of a colon.
@@ -74,13 +77,13 @@ class SeverityChoice:
     original: str | None
 
 
-def sarif_level(result: Mapping[str, Any], rule_default_level: Any) -> str:
-    """The effective SARIF level: the result's, else (for failures) the rule's default, else
-    ``"warning"``; results of a non-failure ``kind`` default to ``"none"``."""
-    level = result.get("level")
+def sarif_level(level: Any, kind: Any, rule_default_level: Any) -> str:
+    """The effective SARIF level of a result with ``level`` and ``kind``: its own, else (for
+    failures) the rule's default, else ``"warning"``; results of a non-failure ``kind``
+    default to ``"none"``."""
     if isinstance(level, str) and level in _LEVELS:
         return level
-    if result.get("kind") in _NON_FAILURE_KINDS:
+    if kind in _NON_FAILURE_KINDS:
         return "none"
     if isinstance(rule_default_level, str) and rule_default_level in _LEVELS:
         return rule_default_level
@@ -89,16 +92,18 @@ def sarif_level(result: Mapping[str, Any], rule_default_level: Any) -> str:
 
 def choose_severity(
     tool: str,
-    result: Mapping[str, Any],
+    level: Any,
+    kind: Any,
     result_props: Mapping[str, Any],
     rule_props: Mapping[str, Any],
     rule_default_level: Any,
     trivy_fields: Mapping[str, str] | None,
     memo: dict[Any, Any] | None = None,
 ) -> SeverityChoice:
-    """Severity of one SARIF result, most specific source first: the tool's own severity word
-    (Trivy message, Bandit/DevSkim properties, a ``severity`` property; result, then rule),
-    then ``security-severity`` (result, then rule), then the effective level.
+    """Severity of one SARIF result (its ``level`` and ``kind``), most specific source first:
+    the tool's own severity word (Trivy message, Bandit/DevSkim properties, a ``severity``
+    property; result, then rule), then ``security-severity`` (result, then rule), then the
+    effective level.
 
     ``memo`` (one dict per run) caches the part decided by the rule and the result's level,
     which is the same for most results of a rule.
@@ -108,16 +113,15 @@ def choose_severity(
         found = severity_from_word(word)
         if found is not None:
             return SeverityChoice(found, word)
-    word_keys = _SEVERITY_PROPERTIES.get(tool, ()) + _GENERIC_SEVERITY_PROPERTIES
+    word_keys = _WORD_KEYS.get(tool, _GENERIC_SEVERITY_PROPERTIES)
     if result_props:
         for key in word_keys:
             value = result_props.get(key)
-            found = severity_from_word(value)
+            found = severity_from_word(value) if value is not None else None
             if found is not None:
                 return SeverityChoice(found, value)
     memo_key = None
     if memo is not None and "security-severity" not in result_props:
-        level, kind = result.get("level"), result.get("kind")
         memo_key = (
             "severity",
             id(rule_props),  # the rule's properties live as long as the run's memo
@@ -128,14 +132,17 @@ def choose_severity(
         cached = memo.get(memo_key)
         if cached is not None:
             return cached
-    choice = _rule_level_severity(result, result_props, rule_props, rule_default_level, word_keys)
+    choice = _rule_level_severity(
+        level, kind, result_props, rule_props, rule_default_level, word_keys
+    )
     if memo_key is not None:
         memo[memo_key] = choice
     return choice
 
 
 def _rule_level_severity(
-    result: Mapping[str, Any],
+    level: Any,
+    kind: Any,
     result_props: Mapping[str, Any],
     rule_props: Mapping[str, Any],
     rule_default_level: Any,
@@ -151,5 +158,5 @@ def _rule_level_severity(
         found = severity_from_score(score)
         if found is not None:
             return SeverityChoice(found, str(score).strip())
-    level = sarif_level(result, rule_default_level)
-    return SeverityChoice(severity_from_level(level) or Severity.MEDIUM, level)
+    effective = sarif_level(level, kind, rule_default_level)
+    return SeverityChoice(severity_from_level(effective) or Severity.MEDIUM, effective)

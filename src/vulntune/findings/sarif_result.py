@@ -1,12 +1,15 @@
 """One SARIF result -> one :class:`Finding`: message, severity, locations, code flows, fix,
-suppression. Run-level context comes from :class:`~vulntune.findings.sarif_run.SarifRun`,
-the id from :func:`vulntune.findings.sarif.identity`.
+suppression. The result is a :class:`~vulntune.findings.sarif_model.Result` struct; run-level
+context comes from :class:`~vulntune.findings.sarif_run.SarifRun`, the id from
+:func:`vulntune.findings.sarif_ids.identity`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
+
+from msgspec import UNSET
 
 from vulntune.findings.common import (
     classify_kind,
@@ -26,110 +29,159 @@ from vulntune.findings.record import (
     Origin,
     WebTarget,
 )
+from vulntune.findings.sarif_model import (
+    EMPTY_REGION,
+    ArtifactLocation,
+    CodeFlow,
+    PhysicalLocation,
+    Region,
+    Result,
+    Snippet,
+    ThreadFlow,
+    ThreadFlowLocation,
+)
+from vulntune.findings.sarif_model import Location as SarifLocation
 from vulntune.findings.sarif_quirks import choose_severity, parse_trivy_message
 from vulntune.findings.sarif_run import SarifRun, items, mapping, message_text, positive, text_of
 
 if TYPE_CHECKING:
-    from vulntune.findings.sarif import Identity
+    from vulntune.findings.sarif_ids import Identity
 
 FORMAT_NAME = "sarif"
 _NO_RULE_PROPS: Mapping[str, Any] = {}
 
 
 def build_finding(
-    result: Mapping[str, Any],
+    result: Result[Any],
     run: SarifRun,
     ident: Identity,
     file: str,
     index: int,
     shared_ids: Container[str],
+    location: Any = UNSET,
 ) -> Finding:
     """One SARIF result as a Finding. An id in ``shared_ids`` (shared in the file by results
-    that end in different places) is made distinct by the end, as the native parsers do."""
-    get = result.get
+    that end in different places) is made distinct by the end, as the native parsers do.
+    ``location``: the result's :func:`primary_location`, where the caller has it already."""
     rule = ident.rule
-    result_props = mapping(get("properties"))
-    locations = items(get("locations"))
-    primary = mapping(locations[0]) if locations else mapping(None)
-    location = location_of(primary, run)
+    result_props = mapping(result.properties)
+    primary = _primary(result)
+    if location is UNSET:
+        location = location_of(primary, run)
     message = (
-        run.resolve_message(get("message"), rule)
+        run.resolve_message(result.message, rule)
         or (rule.description or rule.name if rule is not None else None)
         or ident.rule_id
     )
     trivy_fields = ident.trivy_fields
     if run.tool == "trivy" and not trivy_fields:
         # The id only needs the message of package results; severity reads every message.
-        trivy_fields = parse_trivy_message(message_text(get("message")) or "")
+        trivy_fields = parse_trivy_message(message_text(result.message) or "")
     severity = choose_severity(
         run.tool,
-        result,
+        result.level,
+        result.kind,
         result_props,
         rule.properties if rule is not None else _NO_RULE_PROPS,
         rule.default_level if rule is not None else None,
         trivy_fields,
         run.memo,
     )
-    result_tags = string_list(result_props.get("tags"))
+    result_tags = string_list(result_props.get("tags")) if result_props else []
     tags = list(rule.tags) if rule is not None else []
-    tags.extend(t for t in result_tags if t not in tags)
-    web = _web_target(result)
+    if result_tags:
+        tags.extend(t for t in result_tags if t not in tags)
+    web = _web_target(result.web_request) if result.web_request is not None else None
     kind = FindingKind.WEB if web is not None else _kind(run, ident)
     finding_id = ident.id
     if finding_id in shared_ids:
         finding_id = end_disambiguated_id(run.tool, finding_id, location)
     cwe_ids = list(rule.cwe_ids) if rule is not None else []
-    if result_tags or "cwe" in result_props or "taxa" in result:
+    if result_tags or "cwe" in result_props or result.taxa is not None:
         cwe_ids.extend(c for c in _result_cwes(run, result, result_props) if c not in cwe_ids)
     suppressed, suppression = (
-        _suppression(get("suppressions")) if "suppressions" in result else (False, None)
+        _suppression(result.suppressions) if result.suppressions is not None else (False, None)
     )
+    related = result.related_locations
+    # Positional: matching 27 keywords costs more than the rest of the call (one finding per
+    # result); tests/findings/test_sarif_fast.py pins the field order this relies on.
     return Finding(
-        id=finding_id,
-        tool=run.tool,
-        rule_id=ident.rule_id,
-        severity=severity.severity,
-        message=message,
-        kind=kind,
-        origin=Origin(file=file, format=FORMAT_NAME, index=index, run_index=run.index),
-        tool_version=run.tool_version,
-        tool_full_name=run.tool_full_name,
-        rule_name=rule.name if rule is not None else None,
-        original_severity=severity.original,
-        rule_description=rule.description if rule is not None else None,
-        rule_help=rule.help if rule is not None else None,
-        help_uri=rule.help_uri if rule is not None else None,
-        cwe_ids=cwe_ids,
-        vulnerability_ids=_vulnerability_ids(run, ident, tags, kind, message),
-        tags=tags,
-        location=location,
-        related_locations=_related_locations(result, run) if "relatedLocations" in result else [],
-        code_flows=_code_flows(result, run) if "codeFlows" in result else [],
-        snippet=_snippet(primary),
-        package=ident.package,
-        web=web,
-        fix=_fix(result, run, location) if "fixes" in result else None,
-        suppressed=suppressed,
-        suppression=suppression,
+        finding_id,  # id
+        run.tool,  # tool
+        ident.rule_id,  # rule_id
+        severity.severity,  # severity
+        message,  # message
+        kind,  # kind
+        Origin(file, FORMAT_NAME, index, run.index),  # origin
+        run.tool_version,  # tool_version
+        run.tool_full_name,  # tool_full_name
+        rule.name if rule is not None else None,  # rule_name
+        severity.original,  # original_severity
+        rule.description if rule is not None else None,  # rule_description
+        rule.help if rule is not None else None,  # rule_help
+        rule.help_uri if rule is not None else None,  # help_uri
+        cwe_ids,  # cwe_ids
+        _vulnerability_ids(run, ident, tags, kind, message),  # vulnerability_ids
+        tags,  # tags
+        location,  # location
+        _related_locations(related, run) if type(related) is list else [],  # related_locations
+        _code_flows(result.code_flows, run) if result.code_flows is not None else [],  # code_flows
+        _snippet(primary),  # snippet
+        None,  # context
+        ident.package,  # package
+        web,  # web
+        _fix(result, run, location) if result.fixes is not None else None,  # fix
+        suppressed,  # suppressed
+        suppression,  # suppression
     )
 
 
-def location_of(location: Mapping[str, Any], run: SarifRun) -> Location | None:
-    """A SARIF ``location`` as a Location; None when it has no file, region or message."""
-    physical = mapping(location.get("physicalLocation"))
-    path = run.path_for(physical.get("artifactLocation")) if physical else None
-    region = mapping(physical.get("region"))
-    note = message_text(location.get("message")) if "message" in location else None
-    if path is None and not region and note is None:
+def primary_location(result: Result[Any], run: SarifRun) -> Location | None:
+    """The result's first location as a Location (see :func:`location_of`)."""
+    return location_of(_primary(result), run)
+
+
+def _primary(result: Result[Any]) -> Any:
+    locations = result.locations
+    return locations[0] if type(locations) is list and locations else None
+
+
+def location_of(location: Any, run: SarifRun) -> Location | None:
+    """A SARIF ``location`` as a Location; None when it has no file, region or message (or is
+    not a JSON object)."""
+    if type(location) is not SarifLocation:
         return None
-    start_line = positive(region.get("startLine"))
+    physical = location.physical_location
+    path = region = None
+    if type(physical) is PhysicalLocation:
+        artifact = physical.artifact_location
+        if type(artifact) is ArtifactLocation:
+            path = run.resolve_path(artifact.uri, artifact.uri_base_id, artifact.index)
+        region = physical.region
+    note = message_text(location.message) if location.message is not None else None
+    if type(region) is Region:
+        start_line, start_column = region.start_line, region.start_column
+        end_line, end_column = region.end_line, region.end_column
+        if path is None and note is None and region == EMPTY_REGION:
+            return None
+    elif type(region) is dict:
+        start_line, start_column = region.get("startLine"), region.get("startColumn")
+        end_line, end_column = region.get("endLine"), region.get("endColumn")
+        if path is None and note is None and not region:
+            return None
+    elif path is None and note is None:
+        return None
+    else:
+        start_line = start_column = end_line = end_column = None
+    # positive() inlined: this runs for every location of every result.
+    start_line = start_line if type(start_line) is int and start_line >= 1 else None
     return Location(
-        path=path,
-        start_line=start_line,
-        start_column=positive(region.get("startColumn")),
-        end_line=positive(region.get("endLine")) or start_line,  # SARIF: defaults to start
-        end_column=positive(region.get("endColumn")),
-        message=note,
+        path,
+        start_line,
+        start_column if type(start_column) is int and start_column >= 1 else None,
+        end_line if type(end_line) is int and end_line >= 1 else start_line,  # SARIF default
+        end_column if type(end_column) is int and end_column >= 1 else None,
+        note,
     )
 
 
@@ -143,46 +195,60 @@ def _kind(run: SarifRun, ident: Identity) -> FindingKind:
     return kind
 
 
-def _snippet(location: Mapping[str, Any]) -> str | None:
-    physical = mapping(location.get("physicalLocation"))
-    for region_key in ("region", "contextRegion"):
-        snippet = mapping(mapping(physical.get(region_key)).get("snippet")).get("text")
+def _snippet(location: Any) -> str | None:
+    physical = location.physical_location if type(location) is SarifLocation else None
+    if type(physical) is not PhysicalLocation:
+        return None
+    for region in (physical.region, physical.context_region):
+        if type(region) is Region:
+            snippet = region.snippet.text if type(region.snippet) is Snippet else None
+        else:
+            snippet = mapping(mapping(region).get("snippet")).get("text")
         if isinstance(snippet, str) and snippet.strip():
             return snippet
     return None
 
 
-def _related_locations(result: Mapping[str, Any], run: SarifRun) -> list[Location]:
-    found = [location_of(mapping(x), run) for x in items(result.get("relatedLocations"))]
+def _related_locations(related: list[Any], run: SarifRun) -> list[Location]:
+    found = [location_of(x, run) for x in related]
     return [x for x in found if x is not None]
 
 
-def _code_flows(result: Mapping[str, Any], run: SarifRun) -> list[list[Location]]:
+def _code_flows(code_flows: Any, run: SarifRun) -> list[list[Location]]:
     """Each thread flow of each code flow as a list of steps, source to sink."""
     flows: list[list[Location]] = []
-    for code_flow in items(result.get("codeFlows")):
-        for thread_flow in items(mapping(code_flow).get("threadFlows")):
+    for code_flow in items(code_flows):
+        if type(code_flow) is not CodeFlow:
+            continue
+        for thread_flow in items(code_flow.thread_flows):
+            if type(thread_flow) is not ThreadFlow:
+                continue
             steps = []
-            for step in items(mapping(thread_flow).get("locations")):
-                location = location_of(mapping(mapping(step).get("location")), run)
-                if location is not None:
-                    steps.append(location)
+            for step in items(thread_flow.locations):
+                if type(step) is ThreadFlowLocation:
+                    location = location_of(step.location, run)
+                    if location is not None:
+                        steps.append(location)
             if steps:
                 flows.append(steps)
     return flows
 
 
-def _fix(result: Mapping[str, Any], run: SarifRun, primary: Location | None) -> Fix | None:
+def _fix(result: Result[Any], run: SarifRun, primary: Location | None) -> Fix | None:
     """The first of the result's ``fixes``. A replacement given only as a character offset
     equal to the result region's (DevSkim) takes the result's lines and columns."""
-    fixes = [x for x in items(result.get("fixes")) if isinstance(x, Mapping)]
+    fixes = [x for x in items(result.fixes) if isinstance(x, Mapping)]
     if not fixes:
         return None
     fix = fixes[0]
-    locations = items(result.get("locations"))
-    primary_region = mapping(
-        mapping(mapping(locations[0] if locations else None).get("physicalLocation")).get("region")
-    )
+    locations = result.locations
+    first = locations[0] if type(locations) is list and locations else None
+    physical = first.physical_location if type(first) is SarifLocation else None
+    region = physical.region if type(physical) is PhysicalLocation else None
+    if type(region) is Region:
+        primary_offset = None if region.char_offset is UNSET else region.char_offset
+    else:
+        primary_offset = mapping(region).get("charOffset")
     changes: list[FixChange] = []
     for raw_change in items(fix.get("artifactChanges")):
         change = mapping(raw_change)
@@ -199,7 +265,7 @@ def _fix(result: Mapping[str, Any], run: SarifRun, primary: Location | None) -> 
                 start_line is None
                 and primary is not None
                 and region.get("charOffset") is not None
-                and region.get("charOffset") == primary_region.get("charOffset")
+                and region.get("charOffset") == primary_offset
             ):
                 start_line, start_column = primary.start_line, primary.start_column
                 end_line, end_column = primary.end_line, primary.end_column
@@ -237,18 +303,16 @@ def _suppression(suppressions: Any) -> tuple[bool, str | None]:
     return True, "; ".join(descriptions)
 
 
-def _web_target(result: Mapping[str, Any]) -> WebTarget | None:
+def _web_target(web_request: Any) -> WebTarget | None:
     """SARIF ``webRequest`` of a DAST result: its target URL and method."""
-    if "webRequest" not in result:
-        return None
-    request = mapping(result.get("webRequest"))
+    request = mapping(web_request)
     url = text_of(request.get("target"))
     if url is None:
         return None
     return WebTarget(url=url, method=text_of(request.get("method")))
 
 
-def _result_cwes(run: SarifRun, result: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
+def _result_cwes(run: SarifRun, result: Result[Any], props: Mapping[str, Any]) -> list[str]:
     tags = tuple(string_list(props.get("tags")))
     cwe = props.get("cwe")
     key = ("cwes", tags, cwe if isinstance(cwe, str) else None)
@@ -257,7 +321,7 @@ def _result_cwes(run: SarifRun, result: Mapping[str, Any], props: Mapping[str, A
         found = extract_cwe_ids(list(tags), cwe)
         run.memo[key] = found
     found = list(found)
-    for raw in items(result.get("taxa")):
+    for raw in items(result.taxa):
         taxon = mapping(raw)
         taxonomy = text_of(mapping(taxon.get("toolComponent")).get("name")) or ""
         found_id = cwe_id(taxon.get("id")) if taxonomy.upper() == "CWE" else None
@@ -283,7 +347,7 @@ def _vulnerability_ids(
         extra.append(ident.trivy_fields["Vulnerability"])
     if kind is FindingKind.DEPENDENCY:
         extra.append(message)
-    for vuln_id in extract_vulnerability_ids(extra) if extra else []:
+    for vuln_id in extract_vulnerability_ids(*extra) if extra else []:
         if vuln_id not in found:
             found.append(vuln_id)
     return found

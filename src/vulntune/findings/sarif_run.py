@@ -20,8 +20,10 @@ from vulntune.findings.common import (
     string_list,
     uri_to_path,
 )
+from vulntune.findings.sarif_model import EMPTY_MESSAGE, ArtifactLocation, Message
 
 _EMPTY: Mapping[str, Any] = {}
+_UNSEEN = object()  # a cache miss (None is a cached answer)
 # "{0}" placeholders and the "{{" / "}}" escapes of SARIF message strings (SARIF 3.11.5).
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 # Embedded links whose target is a related location id: "[user input](1)" (SARIF 3.11.6).
@@ -51,7 +53,10 @@ def text_of(value: Any) -> str | None:
 
 
 def message_text(value: Any) -> str | None:
-    """The ``text`` (else ``markdown``) of a SARIF message or multiformat string."""
+    """The ``text`` (else ``markdown``) of a SARIF message (a struct) or multiformat string
+    (a dict, as in rule descriptions)."""
+    if type(value) is Message:
+        return text_of(value.text) or text_of(value.markdown)
     message = mapping(value)
     return text_of(message.get("text")) or text_of(message.get("markdown"))
 
@@ -121,6 +126,8 @@ class SarifRun:
     _paths: dict[tuple[str | None, str | None, int | None], str | None] = field(
         default_factory=dict
     )
+    _raw_paths: dict[tuple[str | None, int | None], str | None] = field(default_factory=dict)
+    _rule_refs: dict[tuple[str | None, int | None], SarifRule | None] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, run: Mapping[str, Any], index: int) -> SarifRun:
@@ -144,6 +151,16 @@ class SarifRun:
         component named by ``component_ref`` (``rule.toolComponent``; default: the driver)
         when its id agrees with ``rule_id``, else by id (a hierarchical id ``"a/b"`` also
         finds rule ``"a"``)."""
+        if component_ref is None and (index is None or type(index) is int):
+            # The usual reference (no toolComponent): answered once per rule id and index.
+            key = (rule_id, index)
+            rule = self._rule_refs.get(key, _UNSEEN)
+            if rule is _UNSEEN:
+                rule = self._rule_refs[key] = self._find_rule(rule_id, index, None)
+            return rule
+        return self._find_rule(rule_id, index, component_ref)
+
+    def _find_rule(self, rule_id: str | None, index: Any, component_ref: Any) -> SarifRule | None:
         component = self._component_index(component_ref) if component_ref is not None else 0
         if type(index) is int and index >= 0:
             rule = self._rule_at(component, index)
@@ -192,15 +209,16 @@ class SarifRun:
     # -- messages -------------------------------------------------------------------------
 
     def resolve_message(self, message: Any, rule: SarifRule | None) -> str | None:
-        """A result's message text: its ``text`` (else ``markdown``), or its ``id`` looked up
+        """A result's message text (``message`` is a :class:`Message`, or any other JSON
+        value, which has none): its ``text`` (else ``markdown``), or its ``id`` looked up
         in the rule's ``messageStrings`` then the components' ``globalMessageStrings``;
         ``{n}`` replaced by ``arguments[n]``; related-location links reduced to their text."""
-        msg = mapping(message)
-        arguments = [str(a) for a in items(msg.get("arguments"))]
-        text = message_text(msg)
+        msg = message if type(message) is Message else EMPTY_MESSAGE
+        arguments = [str(a) for a in msg.arguments] if type(msg.arguments) is list else []
+        text = text_of(msg.text) or text_of(msg.markdown)
         formatted = bool(arguments)
         if text is None:
-            message_id = text_of(msg.get("id"))
+            message_id = text_of(msg.id)
             if message_id is None:
                 return None
             template = None
@@ -224,7 +242,11 @@ class SarifRun:
 
     def path_for(self, artifact_location: Any) -> str | None:
         """The normalised path of an ``artifactLocation`` (``uri`` + ``uriBaseId``, or an
-        ``index`` into the run's ``artifacts``), resolved through ``originalUriBaseIds``."""
+        ``index`` into the run's ``artifacts``), resolved through ``originalUriBaseIds``;
+        a struct of a result, or a dict (fixes)."""
+        if type(artifact_location) is ArtifactLocation:
+            location = artifact_location
+            return self.resolve_path(location.uri, location.uri_base_id, location.index)
         location = mapping(artifact_location)
         return self.resolve_path(
             location.get("uri"), location.get("uriBaseId"), location.get("index")
@@ -237,18 +259,25 @@ class SarifRun:
         base = base if isinstance(base, str) else None
         artifact_index = artifact_index if type(artifact_index) is int else None
         key = (uri, base, artifact_index)
-        if key in self._paths:
-            return self._paths[key]
-        uri, base = self._uri_and_base(uri, base, artifact_index)
-        path = uri_to_path(uri, base, self.base_uris) if uri is not None else None
-        self._paths[key] = path
+        path = self._paths.get(key, _UNSEEN)
+        if path is _UNSEEN:
+            uri, base = self._uri_and_base(uri, base, artifact_index)
+            path = uri_to_path(uri, base, self.base_uris) if uri is not None else None
+            self._paths[key] = path
         return path
 
     def raw_path(self, uri: Any, base: Any, artifact_index: Any = None) -> str | None:
         """Like :meth:`resolve_path` without applying ``uriBaseId``: the path as the tool wrote
         it, relative to its own base (Trivy ids use this: its native JSON has no base)."""
-        uri, _ = self._uri_and_base(uri, base, artifact_index)
-        return uri_to_path(uri) if uri is not None else None
+        uri = uri if isinstance(uri, str) else None
+        artifact_index = artifact_index if type(artifact_index) is int else None
+        key = (uri, artifact_index)
+        path = self._raw_paths.get(key, _UNSEEN)
+        if path is _UNSEEN:
+            uri, _ = self._uri_and_base(uri, base, artifact_index)
+            path = uri_to_path(uri) if uri is not None else None
+            self._raw_paths[key] = path
+        return path
 
     def _uri_and_base(self, uri: Any, base: Any, artifact_index: Any) -> tuple[str | None, Any]:
         if (

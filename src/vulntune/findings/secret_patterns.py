@@ -30,15 +30,40 @@ secret-named key or reported by a secret scanner. Measured limits: about 97% of 
 base62 strings of 20 characters and 99.6% of 32 are caught, but only ~80% of random strings
 drawn from lowercase letters and digits; words-only passphrases are caught only by the
 assignment rule and by what secret scanners report (:mod:`vulntune.findings.redact`).
+The tests behind "random" and "placeholder" are in :mod:`vulntune.findings.secret_randomness`.
+
+Speed (a large report has tens of MB of messages and snippets): a byte-level screen
+(``_screen``: one translation of the text into character classes, then substring searches)
+decides which detectors could find anything at all, and only those run; redacted texts are
+remembered, since the findings of a report share many texts. Neither changes an answer.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
-from collections import Counter
-from functools import lru_cache
+import string
+
+from vulntune.findings.secret_randomness import (
+    MIN_ENTROPY_LENGTH,
+    is_placeholder,
+    looks_random,
+    shannon_entropy,
+    word_coverage,
+)
+
+__all__ = [
+    "ASSIGNMENT",
+    "MARKER_PREFIX",
+    "MARKER_RE",
+    "MASKED",
+    "is_placeholder",
+    "length_class",
+    "looks_random",
+    "marker",
+    "redact_text",
+    "shannon_entropy",
+    "word_coverage",
+]
 
 MARKER_PREFIX = "«redacted:"
 MARKER_RE = re.compile(r"«redacted:[a-z0-9._-]{1,64}:(?:\d+-\d+|\d+\+)»")
@@ -110,8 +135,13 @@ _KNOWN_FORMATS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
 )
 
 
-# One scan of the lowercased text finds every hint; most texts have none.
-_FORMATS_BY_HINT = {h.lower(): (rule, p) for rule, hints, p in _KNOWN_FORMATS for h in hints}
+# One scan of the lowercased text finds every hint; most texts have none. Formats sort by
+# rule, then by their place above (two formats share the rule "github-token").
+_FORMATS_BY_HINT = {
+    h.lower(): (rule, order, p)
+    for order, (rule, hints, p) in enumerate(_KNOWN_FORMATS)
+    for h in hints
+}
 
 
 def _trie_regex(words: list[str]) -> str:
@@ -150,30 +180,37 @@ ASSIGNMENT = re.compile(
     rf"(?i)(?:{_SECRET_WORDS})s?(?:[_-]?[0-9]+)?[\"']?[ \t]*(?P<op>:=|=>|==|=|:)[ \t]*"
     r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)'|`(?P<bq>[^`\n]*)`|(?P<bare>[^\s\"'`,;&()\[\]{}]+))"
 )
-_ASSIGNMENT_LOWER = re.compile(ASSIGNMENT.pattern.removeprefix("(?i)"))
-_ASSIGNMENT_HINTS = ("pass", "pwd", "secret", "token", "key", "credential")
-_NOT_SECRET_VALUES = frozenset(
-    {
-        *("none", "null", "nil", "true", "false", "undefined", "str", "string", "int", "bytes"),
-        *("bool", "optional", "any", "object", "required", "changeit", "redacted", "hidden"),
-        *("masked", "xxx", "xxxx", "xxxxx"),
-    }
+
+
+def _spelled_out(words_regex: str) -> list[str]:
+    """Every word the alternation ``words_regex`` (only ``[_-]?`` and a final ``s?`` as
+    operators) matches."""
+    words = []
+    for alternative in words_regex.split("|"):
+        spellings = [alternative]
+        while any("[_-]?" in w for w in spellings):
+            spellings = [w.replace("[_-]?", sep, 1) for w in spellings for sep in ("", "_", "-")]
+        for word in spellings:
+            words += [word[:-2], word[:-1]] if word.endswith("s?") else [word]
+    return words
+
+
+# The same matches as ASSIGNMENT on lowercased ASCII text, with the secret words as a trie:
+# at one position at most one word can start a match (none is a prefix of another that could
+# also be followed by an operator), so their order does not matter, and the trie tries fewer
+# branches at each of the many positions where a word could start.
+_ASSIGNMENT_LOWER = re.compile(
+    ASSIGNMENT.pattern.removeprefix("(?i)").replace(
+        f"(?:{_SECRET_WORDS})", _trie_regex(sorted(set(_spelled_out(_SECRET_WORDS)))), 1
+    )
 )
 _IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
-# Candidate high-entropy strings and the word test that spares identifiers and paths.
+# Candidate high-entropy strings (looks_random decides).
 _ENTROPY_CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9+/_.-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/_=-]|\.[A-Za-z0-9])"
 )
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`)\]]+")
-_HEXISH = re.compile(r"[0-9a-fA-F-]+\Z")
-_LETTER_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-_DIGIT_PARTS = re.compile(r"(?:^|(?<=[/_.+-]))[0-9]+(?=[/_.+-]|$)")
-_SEPARATORS = re.compile(r"[/_.+-]+")
-_NAME_PART = re.compile(r"[A-Za-z]*[0-9]*\Z")
-_CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{4}")
-_VOWELS = frozenset("aeiouy")
-_MIN_ENTROPY_LENGTH = 20
 
 # Trivy masks the middle of a secret with asterisks (AKIA****************); the visible part
 # is still part of a secret.
@@ -185,12 +222,26 @@ MASKED = re.compile(r"[A-Za-z0-9+/_.-]*\*{3,}[A-Za-z0-9+/_.*-]*")
 # --------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
 def redact_text(text: str) -> str:
     """``text`` with every generic secret pattern replaced by a marker (see module docs)."""
-    if len(text) < 8:
-        return text
-    spans = _secret_spans(text)
+    done = _REDACTED.get(text)
+    if done is None:
+        done = _redact(text, *_screen(text)) if len(text) >= 8 else text
+        if len(_REDACTED) >= _REDACTED_LIMIT:
+            _REDACTED.clear()
+        _REDACTED[text] = done
+    return done
+
+
+# Texts seen before and their redacted form: the findings of one report share many texts
+# (messages of a rule, help URLs, code-flow notes). A plain dict, emptied when full, costs
+# less per text than an LRU cache, and most texts of a large report are seen once.
+_REDACTED: dict[str, str] = {}
+_REDACTED_LIMIT = 1 << 16
+
+
+def _redact(text: str, known_formats: bool, random_tokens: bool) -> str:
+    spans = _secret_spans(text, known_formats, random_tokens)
     if not spans:
         return text
     out, pos = [], 0
@@ -201,20 +252,27 @@ def redact_text(text: str) -> str:
     return "".join(out)
 
 
-def _secret_spans(text: str) -> list[tuple[int, int, str]]:
+def _secret_spans(
+    text: str, known_formats: bool = True, random_tokens: bool = True
+) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, rule) spans to replace, in order. Every detector looks at
     the original text; where spans overlap the earliest, then longest, wins. Markers already in
-    the text are never touched, so redacting twice changes nothing."""
+    the text are never touched, so redacting twice changes nothing. ``known_formats`` and
+    ``random_tokens`` False (from _screen) skip detectors that cannot find anything."""
     found: list[tuple[int, int, str]] = []
-    lowered = text.lower()
-    hinted = {_FORMATS_BY_HINT[h] for h in _KNOWN_HINTS.findall(lowered)}
-    for rule, pattern in sorted(hinted):
-        found += [(m.start(), m.end(), rule) for m in pattern.finditer(text)]
-    if "://" in text and "@" in text:
+    has_operator = "=" in text or ":" in text
+    has_url = "://" in text
+    lowered = text.lower() if known_formats or has_operator else ""
+    if known_formats:
+        hinted = {_FORMATS_BY_HINT[h] for h in _KNOWN_HINTS.findall(lowered)}
+        for rule, _, pattern in sorted(hinted, key=lambda f: f[:2]):
+            found += [(m.start(), m.end(), rule) for m in pattern.finditer(text)]
+    if has_url and "@" in text:
         for m in _URL_CREDENTIALS.finditer(text):
             if not is_placeholder(m.group("value")):
                 found.append((*m.span("value"), "url-credentials"))
-    if any(h in lowered for h in _ASSIGNMENT_HINTS):
+    # Every assignment has an operator (":" or "="); the hints are plain substring tests.
+    if has_operator and _has_assignment_hint(lowered):
         # A case-insensitive regex is ~8x slower than a plain one on lowercased text; where
         # lowercasing keeps positions (ASCII) the plain one runs, spans refer to both texts.
         ascii_text = text.isascii()
@@ -223,11 +281,12 @@ def _secret_spans(text: str) -> list[tuple[int, int, str]]:
             span = _assigned_secret_span(m, text)
             if span is not None:
                 found.append((*span, "secret-assignment"))
-    urls = [m.span() for m in _URL.finditer(text)] if "://" in text else []
-    for m in _ENTROPY_CANDIDATE.finditer(text):
-        start, end = m.span()
-        if looks_random(m.group(0)) and not any(a <= start and end <= b for a, b in urls):
-            found.append((start, end, "high-entropy"))
+    if random_tokens:
+        urls = [m.span() for m in _URL.finditer(text)] if has_url else []
+        for m in _ENTROPY_CANDIDATE.finditer(text):
+            start, end = m.span()
+            if looks_random(m.group(0)) and not any(a <= start and end <= b for a, b in urls):
+                found.append((start, end, "high-entropy"))
     if not found:
         return []
     protected = [m.span() for m in MARKER_RE.finditer(text)] if MARKER_PREFIX in text else []
@@ -240,6 +299,59 @@ def _secret_spans(text: str) -> list[tuple[int, int, str]]:
             continue
         spans.append((start, end, rule))
     return spans
+
+
+# Byte classes for _screen: letters "a", digits "1", "_" and "-" "_", "+" and "/" (in base64
+# only) "/", everything else " ". Later translations merge classes.
+_CLASSES = bytes(
+    ord("a") if c in string.ascii_letters
+    else ord("1") if c in string.digits
+    else ord("_") if c in "_-"
+    else ord("/") if c in "+/"
+    else ord(" ")
+    for c in map(chr, range(256))
+)  # fmt: skip
+_TOKEN_AS_LETTERS = bytes.maketrans(b"1_", b"aa")  # [A-Za-z0-9_-] -> "a"
+_SLASHES_AS_LETTERS = bytes.maketrans(b"/", b"a")  # and "+", "/": base64
+_TOKEN_RUN = b"a" * 20  # see _screen
+_RANDOM_RUN = b"a" * MIN_ENTROPY_LENGTH
+
+
+def _screen(text: str) -> tuple[bool, bool]:
+    """Which detectors could find something in ``text``: (a known token format, a random-looking
+    token), decided with byte translations and substring searches, which run at memory speed
+    where the regular expressions do not.
+
+    Exact as a filter: every match of a _KNOWN_FORMATS pattern holds 20+ consecutive
+    characters of [A-Za-z0-9_-] (the shortest: an AWS key id) or, for private keys, JWTs,
+    Slack tokens and webhooks, "-----BEGIN", "eyJ", "xox" or "hooks.slack.com"; a random token
+    is a run of 20+ base64 characters with a digit (see looks_random)."""
+    classes = text.encode("utf-8", "surrogatepass").translate(_CLASSES)
+    token = classes.translate(_TOKEN_AS_LETTERS)
+    long_run = _TOKEN_RUN in token
+    known = (
+        long_run
+        or "-----BEGIN" in text
+        or "eyJ" in text
+        or "xox" in text
+        or "hooks.slack.com" in text
+    )
+    random = b"1" in classes and (
+        long_run or (b"/" in token and _RANDOM_RUN in token.translate(_SLASHES_AS_LETTERS))
+    )
+    return known, random
+
+
+def _has_assignment_hint(lowered: str) -> bool:
+    """Whether lowercased text names a secret word (an or-chain: faster than any())."""
+    return (
+        "key" in lowered
+        or "pass" in lowered
+        or "token" in lowered
+        or "secret" in lowered
+        or "pwd" in lowered
+        or "credential" in lowered
+    )
 
 
 def _assigned_secret_span(m: re.Match[str], text: str) -> tuple[int, int] | None:
@@ -271,50 +383,3 @@ def _bare_value_is_secret(m: re.Match[str], text: str, value: str) -> bool:
     env_style = op == "=" and keyword.isupper()  # PASSWORD=hunter in .env files and shells
     mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     return env_style or (op != "==" and mixed)
-
-
-def is_placeholder(value: str) -> bool:
-    v = value.strip()
-    if not v or v.lower() in _NOT_SECRET_VALUES:
-        return True
-    if v[0] in "$<%{[(@*" or v.startswith("#{"):
-        return True  # ${VAR}, <token>, %s, {{ secrets.X }}, ***, #{...}
-    if set(v) <= set("*xX.-_ "):
-        return True
-    return v.lower().startswith(("os.environ", "process.env", "env.", "secrets."))
-
-
-def looks_random(token: str) -> bool:
-    """True when ``token`` (20+ base64 characters) is likely a random secret, not an id,
-    identifier, path or hash (see the module docs for the exact rules)."""
-    n = len(token)
-    if n < _MIN_ENTROPY_LENGTH or _HEXISH.match(token):
-        return False
-    if not any(c.isdigit() for c in token) or not any(c.isalpha() for c in token):
-        return False
-    if shannon_entropy(token) < min(0.85 * math.log2(n) - 0.2, 4.5):
-        return False
-    parts = _SEPARATORS.split(token)
-    if len(parts) >= 3 and all(_NAME_PART.match(part) for part in parts):
-        return False  # TLS_AES_128_GCM_SHA256, ELBSecurityPolicy-TLS13-1-2-2021-06
-    return word_coverage(token) < 0.5
-
-
-def shannon_entropy(text: str) -> float:
-    """Shannon entropy of ``text`` in bits per character."""
-    n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in Counter(text).values()) if n else 0.0
-
-
-def word_coverage(token: str) -> float:
-    """Share of ``token`` made of pronounceable letter words, separated numbers (dates,
-    versions) and alphabet runs: high for identifiers and paths, low for random strings."""
-    covered = 0
-    for word in _LETTER_WORDS.findall(token):
-        low = word.lower()
-        vowels = sum(c in _VOWELS for c in low)
-        if len(low) >= 3 and vowels >= 0.2 * len(low) and not _CONSONANT_RUN.search(low):
-            covered += len(word)
-    covered += sum(len(d) for d in _DIGIT_PARTS.findall(token))
-    sequential = sum(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(token))
-    return max(covered, sequential) / len(token)
