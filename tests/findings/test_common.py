@@ -20,6 +20,9 @@ from vulntune.findings.common import (
     string_list,
     strip_ci_prefix,
     trivy_artifact_path,
+    trivy_dependency_fingerprint,
+    trivy_image_scope,
+    trivy_location_fingerprint,
     uri_to_path,
 )
 from vulntune.findings.record import FindingKind, Severity
@@ -294,3 +297,50 @@ def test_kinds(tool, rule_id, rule_name, has_package, expected):
 )
 def test_trivy_artifact_path_matches_what_trivy_writes_into_sarif(target, os_package, expected):
     assert trivy_artifact_path(target, os_package) == expected
+
+
+DIGEST = "sha256:" + "4c9b83a8" * 8
+
+
+@pytest.mark.parametrize(
+    ("image_name", "expected"),
+    [
+        # Registry kept, tag and digest dropped: a new tag of one image keeps its ids.
+        ("ghcr.io/hitoshura25/webauthn-server:latest", "ghcr.io/hitoshura25/webauthn-server"),
+        (f"ghcr.io/hitoshura25/webauthn-server@{DIGEST}", "ghcr.io/hitoshura25/webauthn-server"),
+        (f"GHCR.io/acme/api:1.2@{DIGEST}", "ghcr.io/acme/api"),
+        ("localhost:5000/team/app:dev", "localhost:5000/team/app"),
+        ("localhost/app", "localhost/app"),
+        # Docker Hub written any of the ways Docker accepts is one repository.
+        ("alpine", "docker.io/library/alpine"),
+        ("alpine:3.19", "docker.io/library/alpine"),
+        ("docker.io/library/alpine:3.19", "docker.io/library/alpine"),
+        ("index.docker.io/library/alpine", "docker.io/library/alpine"),
+        ("bitnami/nginx:1.25", "docker.io/bitnami/nginx"),
+        # Not an image reference (an archive given to --input): as written, "/" separators.
+        ("image.tar", "image.tar"),
+        ("C:\\images\\app.tar.gz", "C:/images/app.tar.gz"),
+        ("/tmp/Build Output/app", "/tmp/Build Output/app"),
+        ("acme/api@sha256:short", "acme/api@sha256:short"),
+        ("  ", None),
+        (None, None),
+        (["ghcr.io/acme/api"], None),
+    ],
+)
+def test_trivy_image_scope_is_the_image_repository(image_name, expected):
+    assert trivy_image_scope(image_name) == expected
+
+
+def test_trivy_ids_without_an_image_are_the_unscoped_ids():
+    jar = ("CVE-2024-12798", "app/app.jar", "ch.qos.logback:logback-core", "1.4.14")
+    assert trivy_dependency_fingerprint(*jar) == trivy_dependency_fingerprint(*jar, None)
+    assert len({trivy_dependency_fingerprint(*jar, scope) for scope in (None, "a/b", "a/c")}) == 3
+    secret = ("aws-access-key-id", "deploy/settings.env", 3)
+    assert trivy_location_fingerprint(*secret) == trivy_location_fingerprint(*secret, None)
+    assert trivy_location_fingerprint("DS002", "Dockerfile", None) == trivy_location_fingerprint(
+        "DS002", "Dockerfile", 1
+    )
+    assert trivy_location_fingerprint(
+        "DS002", "Dockerfile", None, "a/b"
+    ) == trivy_location_fingerprint("DS002", "Dockerfile", 1, "a/b")
+    assert len({trivy_location_fingerprint(*secret, scope) for scope in (None, "a/b", "a/c")}) == 3

@@ -88,15 +88,28 @@ def test_trivy_two_runs_and_packages_from_message_text(webauthn_corpus):
         "app/app.jar", 1, 1, 1, 1, "app/app.jar: ch.qos.logback:logback-core@1.4.14"
     )
     assert logback.help_uri == "https://avd.aquasec.com/nvd/cve-2024-12798"
-    # The same jar in both images is the same finding: 84 results, 82 distinct ids.
-    assert len({f.id for f in found}) == 82
-    assert found[31].id == found[75].id
+    # Each run names its image (properties.imageName), which scopes the ids: the same jar
+    # (logback CVE-2024-12798 and CVE-2024-12801) in the two images is two findings each.
+    registry = "image:ghcr.io/hitoshura25/"
+    assert found[31].tags[-1] == registry + "webauthn-server:latest"
+    assert found[75].tags[-1] == registry + "webauthn-test-credentials-service:latest"
+    for first, second in ((found[31], found[75]), (found[32], found[76])):
+        assert (first.rule_id, first.location, first.package) == (
+            second.rule_id,
+            second.location,
+            second.package,
+        )
+        assert first.id != second.id
+    assert [f.rule_id for f in found[31:33]] == ["CVE-2024-12798", "CVE-2024-12801"]
+    assert len({f.id for f in found}) == 84
 
 
 def test_the_same_image_scanned_in_two_files_gives_the_same_ids(webauthn_corpus):
     combined = list(parse_file(webauthn_corpus / TRIVY / "docker-security-scan-results.sarif"))
-    single = list(parse_file(webauthn_corpus / TRIVY / "webauthn-comprehensive.sarif"))
-    assert [f.id for f in single] == [f.id for f in combined[:44]]
+    server = list(parse_file(webauthn_corpus / TRIVY / "webauthn-comprehensive.sarif"))
+    credentials = list(parse_file(webauthn_corpus / TRIVY / "test-credentials-comprehensive.sarif"))
+    assert [f.id for f in server] == [f.id for f in combined[:44]]
+    assert [f.id for f in credentials] == [f.id for f in combined[44:]]
 
 
 def test_semgrep(webauthn_corpus):

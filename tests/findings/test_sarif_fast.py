@@ -176,6 +176,9 @@ def test_place_fingerprint_is_fingerprint_of_a_location(path, line, column):
     assert place_fingerprint("Semgrep", "r.x", path, line, column) == fingerprint(
         "Semgrep", "r.x", Location(path, line, column)
     )
+    assert place_fingerprint("Trivy", "r.x", path, line, column, "image=a/b") == fingerprint(
+        "Trivy", "r.x", Location(path, line, column), extra="image=a/b"
+    )
 
 
 def test_ingest_restores_the_collector_and_unfreezes_with_the_report(sarif_fixture):

@@ -53,6 +53,7 @@ __all__ = [
     "strip_ci_prefix",
     "trivy_artifact_path",
     "trivy_dependency_fingerprint",
+    "trivy_image_scope",
     "trivy_location_fingerprint",
     "uri_to_path",
 ]
@@ -193,29 +194,97 @@ def trivy_artifact_path(target: str, os_package: bool) -> str:
     return "/".join(parts)
 
 
+# A Docker image reference (the distribution project's grammar, reduced to what is needed to
+# find the repository): a path of lowercase components, a registry host, a tag, a digest.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_PATH_RE = re.compile(rf"{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*")
+_IMAGE_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
+_IMAGE_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_IMAGE_DIGEST_RE = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+)
+_DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+# `trivy image --input` names the archive it read: a file, not a reference.
+_IMAGE_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+
+
+def trivy_image_scope(image_name: Any) -> str | None:
+    """What scopes the ids of a Trivy image scan: the repository of the scanned image, with its
+    registry host and without tag and digest (``"ghcr.io/acme/api:1.2@sha256:..."`` ->
+    ``"ghcr.io/acme/api"``; Docker Hub names in full: ``"alpine:3.19"`` ->
+    ``"docker.io/library/alpine"``), so that the same package in two images has two ids while
+    a rescan of the image under a new tag keeps them. ``image_name`` is the native JSON's
+    ``ArtifactName`` of a ``container_image`` report, which Trivy's SARIF writes as
+    ``runs[].properties.imageName``. A name that is not an image reference (an archive given
+    to ``--input``) is kept as written, with ``/`` separators. None for a missing or blank name.
+    """
+    if not isinstance(image_name, str) or not image_name.strip():
+        return None
+    name = image_name.strip()
+    repository = None if name.lower().endswith(_IMAGE_ARCHIVE_SUFFIXES) else _repository(name)
+    return repository if repository is not None else name.replace("\\", "/")
+
+
+def _repository(reference: str) -> str | None:
+    """``host/path`` of a Docker image reference; None when ``reference`` is not one."""
+    rest, at, digest = reference.partition("@")
+    if at and not _IMAGE_DIGEST_RE.fullmatch(digest):
+        return None
+    head, slash, last = rest.rpartition("/")
+    last, colon, tag = last.partition(":")
+    if colon and not _IMAGE_TAG_RE.fullmatch(tag):
+        return None
+    rest = head + slash + last
+    first, slash, remainder = rest.partition("/")
+    # Docker's rule: the first component names a registry when it has a dot or a port, or is
+    # "localhost"; otherwise the image is on Docker Hub.
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        if not _IMAGE_HOST_RE.fullmatch(first):
+            return None
+        host, path = first.lower(), remainder
+    else:
+        host, path = "docker.io", rest
+    if not _IMAGE_PATH_RE.fullmatch(path):
+        return None
+    if host in _DOCKER_HUB_HOSTS:
+        host = "docker.io"
+        if "/" not in path:
+            path = f"library/{path}"  # an official image
+    return f"{host}/{path}"
+
+
 def trivy_dependency_fingerprint(
-    vulnerability_id: str, artifact_path: str | None, package_name: str, installed_version: str
+    vulnerability_id: str,
+    artifact_path: str | None,
+    package_name: str,
+    installed_version: str,
+    image: str | None = None,
 ) -> str:
     """The id of a Trivy dependency finding: vulnerability, artifact path (see
     :func:`trivy_artifact_path`, already through :func:`uri_to_path`/:func:`normalize_path`),
-    package name and installed version. Line numbers and ecosystem are left out because
-    Trivy's SARIF has no ecosystem and places image packages at a made-up line 1."""
+    package name and installed version, and for an image scan the image
+    (:func:`trivy_image_scope`: ``app/app.jar`` is a different file in two images). Line
+    numbers and ecosystem are left out because Trivy's SARIF has no ecosystem and places image
+    packages at a made-up line 1."""
     return fingerprint(
         "trivy",
         vulnerability_id,
         location=Location(path=artifact_path),
         package=Package(name=package_name, installed_version=installed_version),
+        extra=f"image={image}" if image is not None else "",
     )
 
 
 def trivy_location_fingerprint(
-    rule_id: str, artifact_path: str | None, start_line: int | None
+    rule_id: str, artifact_path: str | None, start_line: int | None, image: str | None = None
 ) -> str:
     """The id of a Trivy misconfiguration, secret or license finding: rule id (``ID``,
-    ``RuleID``, or ``"PkgName:Name"`` for licenses), artifact path and start line. Columns are
-    left out and a missing line counts as 1, because Trivy's SARIF writes every region as
-    ``startLine`` (1 when unknown) and ``startColumn`` 1."""
-    return place_fingerprint("trivy", rule_id, artifact_path, start_line or 1, None)
+    ``RuleID``, or ``"PkgName:Name"`` for licenses), artifact path and start line, and for an
+    image scan the image (:func:`trivy_image_scope`). Columns are left out and a missing line
+    counts as 1, because Trivy's SARIF writes every region as ``startLine`` (1 when unknown)
+    and ``startColumn`` 1."""
+    extra = f"image={image}" if image is not None else ""
+    return place_fingerprint("trivy", rule_id, artifact_path, start_line or 1, None, extra)
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,9 +300,9 @@ def disambiguate_ids(findings: list[Finding]) -> list[Finding]:
     of findings with one id has more than one end, every member gets
     :func:`end_disambiguated_id`, so the outcome does not depend on the order of the findings,
     and the SARIF and native JSON of one scan still agree when both parsers follow this.
-    Findings that share the end too are one finding reported twice (the same package in two
-    images of one Trivy SARIF): they keep their id, the one a single report of them gets, and
-    de-duplication keeps one of them. Mutates and returns ``findings``.
+    Findings that share the end too are one finding reported twice: they keep their id, the
+    one a single report of them gets, and de-duplication keeps one of them. Mutates and
+    returns ``findings``.
     """
     groups: dict[str, list[Finding]] = {}
     for finding in findings:

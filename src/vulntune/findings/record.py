@@ -236,12 +236,17 @@ def fingerprint(
 
 
 def place_fingerprint(
-    tool: str, rule_id: str, path: str | None, start_line: int | None, start_column: int | None
+    tool: str,
+    rule_id: str,
+    path: str | None,
+    start_line: int | None,
+    start_column: int | None,
+    extra: str = "",
 ) -> str:
-    """``fingerprint(tool, rule_id, Location(path, start_line, start_column))`` without
-    building the Location (parsers compute one id per result)."""
+    """``fingerprint(tool, rule_id, Location(path, start_line, start_column), extra=extra)``
+    without building the Location (parsers compute one id per result)."""
     return _digest(
-        [tool.lower(), rule_id, path or "", str(start_line or ""), str(start_column or ""), ""]
+        [tool.lower(), rule_id, path or "", str(start_line or ""), str(start_column or ""), extra]
     )
 
 

@@ -46,6 +46,12 @@ _RELEASE_EVERY = 8 << 20
 _MADV_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
+class _RunProperties(msgspec.Struct, rename="camel", gc=False):
+    """The one run property findings read: the image a Trivy image scan scanned."""
+
+    image_name: Any = None
+
+
 class _Run(msgspec.Struct, rename="camel", gc=False):
     """A run without its results decoded: the context the findings need, and the results
     as byte slices. Every other property of the run is skipped (validated, not decoded)."""
@@ -53,6 +59,8 @@ class _Run(msgspec.Struct, rename="camel", gc=False):
     tool: Any = None
     original_uri_base_ids: Any = None
     artifacts: Any = None
+    # Any JSON value: what is not an object has no imageName, as in SarifRun.from_json.
+    properties: _RunProperties | bool | int | float | str | list[Any] | None = None
     results: list[msgspec.Raw] | None = None
 
 
@@ -62,9 +70,10 @@ _RUNS_DECODER = msgspec.json.Decoder(list[_Run], float_hook=float)
 
 @dataclass(slots=True)
 class FastRun:
-    """One run: the run object without ``results`` (what the stream reader would give
-    :meth:`SarifRun.from_json <vulntune.findings.sarif_run.SarifRun.from_json>`), and its
-    results (None: no array, ``"results": null``)."""
+    """One run: the parts of the run object that :meth:`SarifRun.from_json
+    <vulntune.findings.sarif_run.SarifRun.from_json>` reads (it makes of them what it makes of
+    the whole run object the stream reader gives it), and its results (None: no array,
+    ``"results": null``)."""
 
     meta: dict[str, Any]
     results: list[msgspec.Raw] | None
@@ -129,6 +138,8 @@ class FastSarif:
                 meta["originalUriBaseIds"] = run.original_uri_base_ids
             if run.artifacts is not None:
                 meta["artifacts"] = run.artifacts
+            if type(run.properties) is _RunProperties and run.properties.image_name is not None:
+                meta["properties"] = {"imageName": run.properties.image_name}
             found.append(FastRun(meta, run.results))
         self._top = None
         self.end = end

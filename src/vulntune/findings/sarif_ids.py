@@ -5,7 +5,8 @@ file, start, end, the package named in a Trivy message) from a key struct of the
 or from a whole result; :func:`identity` resolves them in the result's run into the rule, the
 package and the id. Ids follow the native parsers of the same tools, never SARIF
 ``partialFingerprints``: Trivy's from vulnerability + artifact + package (or rule + artifact +
-line), everybody else's from tool, rule, path and start position.
+line) and, in an image scan, the image; everybody else's from tool, rule, path and start
+position.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ _MESSAGES = (KeyMessage, Message)
 
 def identity(key: ResultKey, run: SarifRun) -> Identity:
     """The id of a result: Trivy's from vulnerability + artifact + package (or rule + artifact
-    + line), everybody else's from tool, rule, path and start position."""
+    + line) and the run's image (:attr:`SarifRun.image_scope`, None outside image scans),
+    everybody else's from tool, rule, path and start position."""
     rule = run.rule_for(key.rule_id, key.rule_index, key.component)
     rule_id = key.rule_id or (rule.id if rule is not None else None) or "unknown"
     trivy_fields = package = None
@@ -166,10 +168,12 @@ def identity(key: ResultKey, run: SarifRun) -> Identity:
         package = trivy_package(trivy_fields)
         if package is not None:
             finding_id = trivy_dependency_fingerprint(
-                rule_id, raw_path, package.name, package.installed_version or ""
+                rule_id, raw_path, package.name, package.installed_version or "", run.image_scope
             )
         else:
-            finding_id = trivy_location_fingerprint(rule_id, raw_path, key.start_line)
+            finding_id = trivy_location_fingerprint(
+                rule_id, raw_path, key.start_line, run.image_scope
+            )
     else:
         path = run.resolve_path(key.uri, key.uri_base, key.artifact_index)
         finding_id = _place_id(run.tool, rule_id, path, key.start_line, key.start_column)

@@ -91,6 +91,8 @@ def build_finding(
     tags = list(rule.tags) if rule is not None else []
     if result_tags:
         tags.extend(t for t in result_tags if t not in tags)
+    if run.image_tag is not None and run.image_tag not in tags:
+        tags.append(run.image_tag)  # which image of a Trivy image scan
     web = _web_target(result.web_request) if result.web_request is not None else None
     kind = FindingKind.WEB if web is not None else _kind(run, ident)
     finding_id = ident.id

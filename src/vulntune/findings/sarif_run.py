@@ -18,6 +18,7 @@ from vulntune.findings.common import (
     cwe_id,
     extract_cwe_ids,
     string_list,
+    trivy_image_scope,
     uri_to_path,
 )
 from vulntune.findings.sarif_model import EMPTY_MESSAGE, ArtifactLocation, Message
@@ -111,7 +112,8 @@ class SarifRule:
 
 @dataclass(slots=True)
 class SarifRun:
-    """One run's context, built from the run object without its ``results``."""
+    """One run's context, built from the run object without its ``results`` (of its
+    ``properties``, only Trivy's ``imageName`` is read)."""
 
     index: int
     tool: str
@@ -120,6 +122,10 @@ class SarifRun:
     components: list[Mapping[str, Any]]
     base_uris: Mapping[str, Any]
     artifacts: list[Any]
+    # A Trivy image scan (``properties.imageName``): what scopes its ids (see
+    # common.trivy_image_scope) and the tag its findings carry, ``"image:<name as written>"``.
+    image_scope: str | None = None
+    image_tag: str | None = None
     _rules: dict[tuple[int, int], SarifRule | None] = field(default_factory=dict)
     _rule_ids: dict[str, tuple[int, int]] | None = None
     memo: dict[Any, Any] = field(default_factory=dict)  # per-rule values the builder derives
@@ -134,14 +140,23 @@ class SarifRun:
         tool = mapping(run.get("tool"))
         driver = mapping(tool.get("driver"))
         name = text_of(driver.get("name")) or text_of(driver.get("fullName"))
+        tool_name = canonical_tool(name)
+        # Trivy writes the image it scanned into the run's properties (image scans only).
+        image = (
+            text_of(mapping(run.get("properties")).get("imageName"))
+            if tool_name == "trivy"
+            else None
+        )
         return cls(
             index=index,
-            tool=canonical_tool(name),
+            tool=tool_name,
             tool_full_name=name,
             tool_version=text_of(driver.get("version")) or text_of(driver.get("semanticVersion")),
             components=[driver, *(mapping(x) for x in items(tool.get("extensions")))],
             base_uris=mapping(run.get("originalUriBaseIds")),
             artifacts=items(run.get("artifacts")),
+            image_scope=trivy_image_scope(image),
+            image_tag=f"image:{image}" if image is not None else None,
         )
 
     # -- rules ----------------------------------------------------------------------------

@@ -3,12 +3,13 @@ them), read through the real entry point, :func:`vulntune.findings.parse.parse_f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from vulntune.findings.formats import FindingsInputError
-from vulntune.findings.parse import detect_format, parse_file
+from vulntune.findings.parse import detect_format, parse_document, parse_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
 
@@ -35,18 +36,37 @@ def test_semgrep_sarif_and_json_of_one_scan_have_the_same_107_ids(corpus):
         )
 
 
-def test_trivy_sarif_and_json_of_one_scan_have_the_same_ids():
-    # trivy-same-scan.sarif is what Trivy's SARIF writer makes of the three JSON fixtures:
-    # image packages at the image repository, line 1 where Trivy knows none, column 1 always.
+def test_trivy_sarif_and_json_of_one_filesystem_scan_have_the_same_ids():
+    # trivy-same-scan.sarif is what Trivy's SARIF writer makes of the two filesystem JSON
+    # fixtures: line 1 where Trivy knows none, column 1 always, no image in the run.
     native = [
         finding
-        for name in ("trivy-image.json", "trivy-config.json", "trivy-secret.json")
+        for name in ("trivy-config.json", "trivy-secret.json")
         for finding in parse_file(FIXTURES / name)
     ]
     sarif = list(parse_file(FIXTURES / "trivy-same-scan.sarif"))
-    assert len(native) == len(sarif) == 9
+    assert len(native) == len(sarif) == 6
     assert [f.id for f in native] == [f.id for f in sarif]
     assert [f.rule_id for f in native] == [f.rule_id for f in sarif]
+
+
+def test_trivy_sarif_and_json_of_one_image_scan_have_the_same_ids():
+    # trivy-image.sarif is what Trivy's SARIF writer makes of trivy-image.json (ArtifactType
+    # container_image): image packages at the image repository, and the scanned image in
+    # runs[0].properties.imageName, which scopes the ids as ArtifactName does.
+    native = list(parse_file(FIXTURES / "trivy-image.json"))
+    sarif = list(parse_file(FIXTURES / "trivy-image.sarif"))
+    assert len(native) == len(sarif) == 3
+    assert [f.id for f in native] == [f.id for f in sarif]
+    assert [f.rule_id for f in native] == [f.rule_id for f in sarif]
+    assert [f.package.name for f in native] == [f.package.name for f in sarif]
+    assert [f.location.path for f in native] == [f.location.path for f in sarif]
+    for finding in (*native, *sarif):
+        assert finding.tags[-1] == "image:ghcr.io/example/webapp:1.4.2"
+    # The same scan read as a filesystem scan (no image) gives other ids: the image counts.
+    unscoped = json.loads((FIXTURES / "trivy-image.json").read_text(encoding="utf-8"))
+    unscoped["ArtifactType"] = "filesystem"
+    assert not {f.id for f in parse_document(unscoped, "fs.json")} & {f.id for f in native}
 
 
 def test_html_and_markdown_zap_reports_get_one_clear_error(corpus):

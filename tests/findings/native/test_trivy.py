@@ -37,14 +37,28 @@ def test_image_report_os_and_language_packages(load):
         "CVE-2016-2781 in coreutils 9.4-3ubuntu6: coreutils: Non-privileged session can escape"
         " to the parent session in chroot"
     )
+    # An image scan: ids name the image repository (registry, no tag), findings the image.
     assert coreutils.id == trivy_dependency_fingerprint(
-        "CVE-2016-2781", "example/webapp", "coreutils", "9.4-3ubuntu6"
+        "CVE-2016-2781", "example/webapp", "coreutils", "9.4-3ubuntu6", "ghcr.io/example/webapp"
     )
+    assert coreutils.tags == [
+        "os-pkgs",
+        "ubuntu",
+        "status:will_not_fix",
+        "image:ghcr.io/example/webapp:1.4.2",
+    ]
 
     assert unscored.severity is Severity.INFO  # UNKNOWN: not scored yet
     assert unscored.original_severity == "UNKNOWN"
 
     assert logback.location.path == "app/app.jar"  # PkgPath wins over the "Java" target
+    assert logback.id == trivy_dependency_fingerprint(
+        "CVE-2024-12798",
+        "app/app.jar",
+        "ch.qos.logback:logback-core",
+        "1.3.5",
+        "ghcr.io/example/webapp",
+    )
     assert logback.package.ecosystem == "Maven"
     assert logback.package.fixed_versions == ["1.5.13", "1.3.15"]
     assert logback.vulnerability_ids == ["CVE-2024-12798", "GHSA-pr98-23f8-jwxv"]
@@ -60,6 +74,10 @@ def test_legacy_top_level_list(load):
     assert lodash.location.path == "app/package-lock.json"
     assert lodash.package.ecosystem == "npm"
     assert lodash.severity is Severity.HIGH
+    # No artifact name in a legacy report: ids are not scoped by an image.
+    assert lodash.id == trivy_dependency_fingerprint(
+        "CVE-2020-8203", "app/package-lock.json", "lodash", "4.17.15"
+    )
 
 
 def test_secrets_keep_the_masked_match_only_as_snippet(load):
@@ -83,6 +101,8 @@ def test_misconfigurations_only_failures_and_licenses(load):
     assert dockerfile.rule_help == "Add 'USER <non root user name>' line to the Dockerfile"
     # No line in the report: Trivy's SARIF writes line 1, and the ids agree.
     assert dockerfile.id == trivy_location_fingerprint("DS002", "Dockerfile", 1)
+    # A filesystem scan: no image in the id or the tags.
+    assert not any(tag.startswith("image:") for tag in dockerfile.tags)
 
     assert bucket.location == Location(path="terraform/main.tf", start_line=12, end_line=15)
     assert bucket.snippet.splitlines()[0] == 'resource "aws_s3_bucket" "logs" {'

@@ -14,13 +14,18 @@ Each result has ``Target``, ``Class`` (``os-pkgs``, ``lang-pkgs``, ``config``, `
 
 Ids match Trivy's SARIF of the same scan (see the Trivy helpers in
 :mod:`vulntune.findings.common`): a vulnerability hashes its id, artifact path, package name
-and installed version; the others hash their rule, artifact path and start line.
+and installed version; the others hash their rule, artifact path and start line. In an image
+scan (``ArtifactType`` ``container_image``; the SARIF's ``runs[].properties.imageName``) the
+image repository is hashed too, and every finding is tagged ``image:<ArtifactName>``. Other
+scans keep unscoped ids: filesystem and repository scans, the legacy list (it names no
+artifact) and Kubernetes reports (no ``ArtifactType``; their images are per resource).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vulntune.findings.common import (
@@ -32,6 +37,7 @@ from vulntune.findings.common import (
     string_list,
     trivy_artifact_path,
     trivy_dependency_fingerprint,
+    trivy_image_scope,
     trivy_location_fingerprint,
 )
 from vulntune.findings.formats import SimpleFormat
@@ -109,11 +115,22 @@ def _is_legacy_result(entry: Any) -> bool:
 
 def parse(doc: Any, file: str) -> Iterator[Finding]:
     """Yield every vulnerability, failed misconfiguration check, secret and license finding."""
-    version = text(mapping(doc.get("Trivy")).get("Version")) if isinstance(doc, Mapping) else None
-    counter = itertools.count()  # each finding's 0-based position in the file
+    image = None
+    version = None
+    if isinstance(doc, Mapping):
+        version = text(mapping(doc.get("Trivy")).get("Version"))
+        if text(doc.get("ArtifactType")) == "container_image":
+            image = text(doc.get("ArtifactName"))
+    scan = _Scan(
+        file,
+        version,
+        image_scope=trivy_image_scope(image),
+        image_tag=f"image:{image}" if image is not None else None,
+        counter=itertools.count(),  # each finding's 0-based position in the file
+    )
     findings: list[Finding] = []
     for where, result in _results(doc, file):
-        findings.extend(_result_findings(result, where, file, version, counter))
+        findings.extend(_result_findings(result, where, scan))
     yield from disambiguate_ids(findings)
 
 
@@ -137,14 +154,13 @@ def _results(doc: Any, file: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         yield f"Results[{i}]", require_object(result, file, f"Results[{i}]")
 
 
-def _result_findings(
-    result: Mapping[str, Any], where: str, file: str, version: str | None, counter: Iterator[int]
-) -> Iterator[Finding]:
+def _result_findings(result: Mapping[str, Any], where: str, scan: _Scan) -> Iterator[Finding]:
+    file = scan.file
     target = text(result.get("Target")) or ""
     klass = text(result.get("Class"))
     rtype = text(result.get("Type"))
     os_package = klass == "os-pkgs" or (klass is None and (rtype or "").lower() in _OS_TYPES)
-    ctx = _Context(file, version, target, klass, rtype, os_package, counter)
+    ctx = _Context(scan, target, klass, rtype, os_package)
     for i, vuln in enumerate(items(result.get("Vulnerabilities"))):
         at = f"{where}.Vulnerabilities[{i}]"
         yield _vulnerability(require_object(vuln, file, at), ctx, at)
@@ -159,32 +175,40 @@ def _result_findings(
         yield _license(require_object(lic, file, f"{where}.Licenses[{i}]"), ctx, where, i)
 
 
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What every finding of one report shares."""
+
+    file: str
+    version: str | None
+    image_scope: str | None  # common.trivy_image_scope of an image scan's ArtifactName
+    image_tag: str | None  # "image:<ArtifactName>"
+    counter: Iterator[int]
+
+
 class _Context:
     """What every finding of one result shares."""
 
     def __init__(
-        self,
-        file: str,
-        version: str | None,
-        target: str,
-        klass: str | None,
-        rtype: str | None,
-        os_package: bool,
-        counter: Iterator[int],
+        self, scan: _Scan, target: str, klass: str | None, rtype: str | None, os_package: bool
     ) -> None:
-        self.file = file
-        self.version = version
+        self.file = scan.file
+        self.version = scan.version
+        self.image = scan.image_scope
+        self.image_tag = scan.image_tag
         self.target = target
         self.klass = klass
         self.rtype = rtype
         self.os_package = os_package
-        self.counter = counter
+        self.counter = scan.counter
         # Where Trivy's SARIF places findings of this result that have no package path.
         self.artifact_path = (
             normalize_path(trivy_artifact_path(target, os_package)) if target else None
         )
 
     def finding(self, **fields: Any) -> Finding:
+        if self.image_tag is not None:
+            fields["tags"] = [*fields.get("tags", ()), self.image_tag]
         return Finding(
             tool="trivy",
             tool_full_name="Trivy",
@@ -226,7 +250,7 @@ def _vulnerability(vuln: Mapping[str, Any], ctx: _Context, where: str) -> Findin
     if status:
         tags.append(f"status:{status}")
     return ctx.finding(
-        id=trivy_dependency_fingerprint(vuln_id, path, name, installed or ""),
+        id=trivy_dependency_fingerprint(vuln_id, path, name, installed or "", ctx.image),
         rule_id=vuln_id,
         severity=severity,
         message=f"{message}: {title}" if title else message,
@@ -262,7 +286,7 @@ def _misconfiguration(misconf: Mapping[str, Any], ctx: _Context, where: str) -> 
     if resource:
         tags.append(f"resource:{resource}")
     return ctx.finding(
-        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, start),
+        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, start, ctx.image),
         rule_id=rule_id,
         severity=severity,
         message=text(misconf.get("Message")) or title or rule_id,
@@ -298,7 +322,7 @@ def _secret(secret: Mapping[str, Any], ctx: _Context, where: str, i: int) -> Fin
     # Match is the matched line with the secret masked by Trivy; it is the snippet and the only
     # place the secret text goes, so redaction finds it there.
     return ctx.finding(
-        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, start),
+        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, start, ctx.image),
         rule_id=rule_id,
         severity=severity,
         message=f"Secret found: {title or rule_id}",
@@ -327,7 +351,7 @@ def _license(lic: Mapping[str, Any], ctx: _Context, where: str, i: int) -> Findi
     if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
         tags.append(f"confidence:{confidence}")
     return ctx.finding(
-        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, None),
+        id=trivy_location_fingerprint(rule_id, ctx.artifact_path, None, ctx.image),
         rule_id=rule_id,
         severity=severity,
         message=f"License {name} ({category or 'unclassified'}) in {subject}",
