@@ -25,6 +25,7 @@ class StageJob:
     seed: int
     precision: str
     device: str
+    gradient_checkpointing: bool
     prompt_format: str
     checkpoints_dir: Path
     adapter_dir: Path

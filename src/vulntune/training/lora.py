@@ -65,6 +65,19 @@ def load_model_and_tokenizer(model_dir: Path) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def enable_activation_checkpointing(model: Any) -> None:
+    """Recompute each decoder layer's activations in the backward pass.
+
+    Non-reentrant checkpointing works when the inputs need no gradient (frozen embeddings).
+    transformers 5 renamed the method; older releases only have the old name.
+    """
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
 def _linear_module_names(model: Any) -> set[str]:
     return {
         name.rsplit(".", 1)[-1]

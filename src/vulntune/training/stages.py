@@ -68,6 +68,7 @@ def _job(run: TrainingRun, **stage_fields: Any) -> StageJob:
         seed=cfg.seed,
         precision=cfg.precision,
         device=cfg.device,
+        gradient_checkpointing=cfg.gradient_checkpointing,
         prompt_format=run.manifest.semantics.prompt_format,
         **stage_fields,
     )

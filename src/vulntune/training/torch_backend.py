@@ -17,6 +17,7 @@ from vulntune.training.job import StageJob, StageResult
 from vulntune.training.loop import LoopSetup, plan_size, run_loop, validation_loss
 from vulntune.training.lora import (
     attach_lora,
+    enable_activation_checkpointing,
     load_model_and_tokenizer,
     resolve_precision,
     save_adapter,
@@ -48,6 +49,8 @@ class TorchPeftBackend:
         torch.manual_seed(job.seed)  # the fresh adapter's initialisation depends on it
         model, tokenizer = load_model_and_tokenizer(job.model_dir)
         model.to(dist.device)
+        if job.gradient_checkpointing:
+            enable_activation_checkpointing(model)
         formatter = PromptFormatter(tokenizer, job.prompt_format)
         train, skipped = self._encode(formatter, job.train, job.data.max_seq_len)
         if not train:
