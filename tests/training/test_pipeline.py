@@ -225,3 +225,17 @@ def test_a_changed_base_model_is_refused(tmp_path, tiny_config, data_files):
     os.utime(config)
     with pytest.raises(PrerequisiteError, match="base model changed"):
         _tuner(run).train("1")
+
+
+def test_a_run_without_validation_data_trains_both_stages(tmp_path, tiny_config, data_files):
+    data = tiny_config.model_dump()
+    data["data"]["validation_fraction"] = 0.0
+    data["stage1"]["epochs"] = data["stage2"]["epochs"] = 1
+    run = _new_run(tmp_path / "runs", TrainingConfig.from_mapping(data), data_files)
+    assert run.stage1.validation_data.read_text() == ""
+    _tuner(run).train("all")
+    assert run.is_complete(1) and run.is_complete(2)
+    assert run.read_evaluation(2)["evaluation"] == {}
+    # Strict JSON throughout: no NaN stands in for a missing validation loss.
+    for path in (run.stage1.evaluation, run.stage2.evaluation, run.stage2.metrics):
+        assert "NaN" not in path.read_text()

@@ -125,6 +125,8 @@ class PromptFormatter:
         prompt tokens are the same ones inference will feed. A completion that runs past
         ``max_seq_len`` is cut at the end.
         """
+        if not examples:
+            return []  # tokenizers refuse an empty batch
         prompts = [self.prompt_text(e.prompt_messages) for e in examples]
         completions = [self.completion_text(e) for e in examples]
         tok = self.tokenizer

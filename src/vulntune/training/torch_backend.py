@@ -58,9 +58,11 @@ class TorchPeftBackend:
                 f"{job.name}: every training example's prompt is longer than "
                 f"max_seq_len={job.data.max_seq_len} tokens; raise data.max_seq_len"
             )
+        # An empty set (validation_fraction = 0) has no loss to report: leave it out.
         evaluation_sets = {
             name: self._encode(formatter, examples, job.data.max_seq_len)[0]
             for name, examples in job.evaluations.items()
+            if examples
         }
         peft_model = attach_lora(model, job.lora, job.init_adapter)
         trainable = trainable_parameters(peft_model)
