@@ -21,12 +21,27 @@ from vulntune.runs.run import TrainingRun
 DEFAULT_BASE_MODEL = "smollm2-135m"
 
 # Tuned for the built-in data (43 training examples per stage after the validation split):
-# a few epochs at a LoRA-typical learning rate let a 135M model pick up the output layouts
-# in a few minutes on two CPU cores.
+# a few epochs at a high-for-LoRA learning rate let a 135M model pick up the output layouts
+# in about five minutes on two CPU cores (measured validation loss: Stage 1 4.04 -> 2.72,
+# Stage 2 2.00 -> 1.22, and the Stage-1 set still at 2.70 after Stage 2). Micro-batches of 4
+# with 2 accumulation steps make the same updates as batches of 8 but keep SmolLM2's peak
+# memory near 10 GB instead of ~15 GB, and run faster on CPUs.
 QUICKSTART_CONFIG: dict[str, Any] = {
     "data": {"max_seq_len": 640},
-    "stage1": {"epochs": 3, "batch_size": 8, "learning_rate": 5e-4, "checkpoint_every": 10},
-    "stage2": {"epochs": 3, "batch_size": 8, "learning_rate": 5e-4, "checkpoint_every": 10},
+    "stage1": {
+        "epochs": 4,
+        "batch_size": 4,
+        "grad_accum_steps": 2,
+        "learning_rate": 1e-3,
+        "checkpoint_every": 10,
+    },
+    "stage2": {
+        "epochs": 3,
+        "batch_size": 4,
+        "grad_accum_steps": 2,
+        "learning_rate": 1e-3,
+        "checkpoint_every": 10,
+    },
 }
 
 
