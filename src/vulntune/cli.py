@@ -32,7 +32,6 @@ err_console = Console(stderr=True)
 @app.callback()
 def _commands() -> None:
     """Fine-tune a small local model on the findings your security scanners produce."""
-    # A callback keeps `vulntune <command>` a command group even while it has one command.
 
 
 def _print_ingest_summary(report: IngestReport, out: Console) -> None:
