@@ -51,12 +51,22 @@ __all__ = [
     "split_versions",
     "string_list",
     "strip_ci_prefix",
+    "text_of",
     "trivy_artifact_path",
     "trivy_dependency_fingerprint",
     "trivy_image_scope",
     "trivy_location_fingerprint",
     "uri_to_path",
 ]
+
+
+def text_of(value: Any) -> str | None:
+    """A non-blank string with surrounding whitespace removed; None for anything else."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    return None
+
 
 # --------------------------------------------------------------------------------------------
 # Severity

@@ -18,6 +18,7 @@ from vulntune.findings.common import (
     cwe_id,
     extract_cwe_ids,
     string_list,
+    text_of,
     trivy_image_scope,
     uri_to_path,
 )
@@ -43,14 +44,6 @@ def mapping(value: Any) -> Mapping[str, Any]:
 def items(value: Any) -> list[Any]:
     """``value`` when it is a JSON array, else an empty list."""
     return value if isinstance(value, list) else []
-
-
-def text_of(value: Any) -> str | None:
-    """A non-blank string, stripped; None otherwise."""
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    return None
 
 
 def message_text(value: Any) -> str | None:

@@ -32,15 +32,19 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _write_flushed(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (replacing any previous file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        _write_flushed(tmp, data)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -71,10 +75,7 @@ def create_exclusive(path: Path, data: bytes) -> None:
     """
     tmp = _tmp_sibling(path)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        _write_flushed(tmp, data)
         os.link(tmp, path)  # fails if ``path`` exists, unlike rename
     finally:
         tmp.unlink(missing_ok=True)

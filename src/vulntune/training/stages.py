@@ -95,6 +95,16 @@ def check_stage2_prerequisites(run: TrainingRun) -> None:
     )
 
 
+def _prepare_stage_dir(checkpoints: Path, dist: DistContext, barrier: bool = True) -> None:
+    """Create the stage's directories (the stage starts now) and sweep crash leftovers."""
+    if dist.is_main:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        for directory in (checkpoints.parent, checkpoints):
+            remove_stale_temporaries(directory)
+    if barrier:
+        dist.barrier()
+
+
 def run_stage1(
     run: TrainingRun, backend: TrainingBackend, dist: DistContext, say: Callable[[str], None]
 ) -> StageResult | None:
@@ -105,11 +115,7 @@ def run_stage1(
     files = run.stage1
     check_stage1_prerequisites(run)
     model_dir = base_model_dir(run)
-    if dist.is_main:
-        files.checkpoints.mkdir(parents=True, exist_ok=True)
-        for directory in (files.checkpoints.parent, files.checkpoints):
-            remove_stale_temporaries(directory)
-    dist.barrier()
+    _prepare_stage_dir(files.checkpoints, dist)
     job = _job(
         run,
         name="stage1",
@@ -148,19 +154,16 @@ def run_stage2(
     merge = cfg.stage2.mode == "merge"
     model_dir = s1.merged_model if merge else base_model_dir(run)
 
-    if dist.is_main:
-        s2.checkpoints.mkdir(parents=True, exist_ok=True)
-        for directory in (s2.checkpoints.parent, s2.checkpoints):
-            remove_stale_temporaries(directory)
-        if not (s2.mixed_dataset.is_file() and s2.replay_record.is_file()):
-            mixed, record = mix_replay(
-                read_examples(s2.codefix_dataset),
-                read_examples(s1.train_data),
-                cfg.stage2.replay_ratio,
-                cfg.data_seed,
-            )
-            atomic_write_text(s2.mixed_dataset, examples_to_jsonl(mixed))
-            atomic_write_json(s2.replay_record, record.to_dict())
+    _prepare_stage_dir(s2.checkpoints, dist, barrier=False)
+    if dist.is_main and not (s2.mixed_dataset.is_file() and s2.replay_record.is_file()):
+        mixed, record = mix_replay(
+            read_examples(s2.codefix_dataset),
+            read_examples(s1.train_data),
+            cfg.stage2.replay_ratio,
+            cfg.data_seed,
+        )
+        atomic_write_text(s2.mixed_dataset, examples_to_jsonl(mixed))
+        atomic_write_json(s2.replay_record, record.to_dict())
     dist.barrier()
 
     stage1_eval = run.read_evaluation(1) or {}

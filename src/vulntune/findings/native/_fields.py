@@ -13,15 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from vulntune.findings.common import text_of as text
 from vulntune.findings.formats import FindingsInputError
-
-
-def text(value: Any) -> str | None:
-    """A non-blank string with surrounding whitespace removed; None for anything else."""
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    return None
 
 
 def raw_text(value: Any) -> str | None:
