@@ -247,12 +247,18 @@ def test_write_jsonl_round_trips_and_is_atomic(tmp_path):
 
 
 def test_write_jsonl_errors_name_the_output(tmp_path):
-    with pytest.raises(IngestError, match="cannot write the findings"):
-        write_jsonl([make("1")], tmp_path / "no" / "such" / "dir.jsonl")
     (tmp_path / "adir").mkdir()
-    with pytest.raises(IngestError, match="adir"):
+    with pytest.raises(IngestError, match=r"adir: cannot write the findings"):
         write_jsonl([make("1")], tmp_path / "adir")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(IngestError, match=r"afile/out.jsonl: cannot write the findings"):
+        write_jsonl([make("1")], tmp_path / "afile" / "out.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"]
+
+
+def test_write_jsonl_creates_missing_parent_folders(tmp_path):
+    assert write_jsonl([make("1")], tmp_path / "no" / "such" / "findings.jsonl") == 1
+    assert (tmp_path / "no" / "such" / "findings.jsonl").read_text().count("\n") == 1
 
 
 @needs_corpus

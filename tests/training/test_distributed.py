@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from vulntune.datasets.examples import read_examples
+from vulntune.io.atomic import TMP_MARKER
 from vulntune.runs.artifacts import read_safetensors_header
-from vulntune.runs.atomic import TMP_MARKER
 from vulntune.runs.config import TrainingConfig, load_config
 from vulntune.runs.manager import TrainingRunManager
 from vulntune.runs.run import TrainingRun

@@ -39,6 +39,7 @@ from vulntune.findings.parse import parse_file
 from vulntune.findings.reader import detect_encoding
 from vulntune.findings.record import Finding, Severity
 from vulntune.findings.redact import SecretIndex, redact_finding
+from vulntune.io.atomic import atomic_open_text
 
 if TYPE_CHECKING:  # code context is imported where it is used: most ingests have no source root
     from vulntune.findings.context import ContextOptions, ContextProblem, SourceTree
@@ -335,43 +336,13 @@ def write_jsonl_stream(findings: Iterable[Finding], out: IO[str]) -> int:
 
 
 def write_jsonl(findings: Iterable[Finding], path: Path) -> int:
-    """Write one finding per line to ``path`` atomically: a temporary sibling is written,
-    flushed to disk and renamed over ``path``, so a crash leaves the old file or the complete
-    new one, never half of it. Returns the number of findings written."""
+    """Write one finding per line to ``path`` atomically (see :func:`atomic_open_text`): a
+    crash leaves the old file or the complete new one, never half of it. Returns the number of
+    findings written."""
     path = Path(path)
-    directory = path.parent
-    temp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    try:
-        # 0o666 minus the umask, like any file the user creates; O_EXCL: never reuse a file.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot write the findings: {exc.strerror}") from None
     try:
         # backslashreplace: a lone surrogate from a JSON escape becomes the same JSON escape.
-        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
-            count = write_jsonl_stream(findings, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        with atomic_open_text(path, errors="backslashreplace") as handle:
+            return write_jsonl_stream(findings, handle)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise IngestError(f"{path}: cannot write the findings: {exc.strerror}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)  # interrupted: leave no temporary file behind
-        raise
-    _fsync_directory(directory)
-    return count
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
-    finally:
-        os.close(fd)
+        raise IngestError(f"{path}: cannot write the findings: {exc.strerror or exc}") from None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vulntune import __version__
-from vulntune.runs.atomic import atomic_write_text, create_exclusive
+from vulntune.io.atomic import atomic_write_text, create_exclusive
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manifest import (
     CONFIG_NAME,

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vulntune.datasets.examples import Example, examples_to_jsonl, split_examples
+from vulntune.io.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.artifacts import (
     ArtifactError,
     read_json_object,
     validate_adapter_dir,
     validate_model_dir,
 )
-from vulntune.runs.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.manifest import MANIFEST_NAME, ManifestError, RunManifest, parse_manifest
 
 

@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from vulntune.errors import VulntuneError
-from vulntune.runs.atomic import atomic_dir, remove_stale_temporaries
+from vulntune.io.atomic import atomic_dir, remove_stale_temporaries
 
 KEEP_LAST = 2
 _PREFIX = "step-"

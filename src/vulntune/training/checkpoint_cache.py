@@ -24,7 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from vulntune.runs.atomic import atomic_write_text, fsync_dir, fsync_tree
+from vulntune.io.atomic import atomic_write_text, fsync_dir, fsync_tree
 
 # Files that define a checkpoint's behaviour. READMEs, licences, .bin duplicates and the like are
 # left out so that the hash only changes when the model or its tokenizer does.

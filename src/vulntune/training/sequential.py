@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from vulntune.runs.lock import RunLock, RunLockedError
+from vulntune.io.lock import RunLock, RunLockedError
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext, init_distributed
 from vulntune.training.job import StageResult, TrainingBackend

@@ -14,7 +14,7 @@ from typing import Any
 from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
-from vulntune.runs.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from vulntune.io.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
 from vulntune.runs.run import TrainingRun
 from vulntune.training.checkpoint_cache import checkpoint_content_hash, default_cache_dir
 from vulntune.training.distributed import DistContext

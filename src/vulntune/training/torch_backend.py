@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from vulntune.errors import VulntuneError
-from vulntune.runs.atomic import atomic_dir, atomic_write_json, atomic_write_jsonl
+from vulntune.io.atomic import atomic_dir, atomic_write_json, atomic_write_jsonl
 from vulntune.training.distributed import DistContext
 from vulntune.training.formatting import EncodedExample, PromptFormatter
 from vulntune.training.job import StageJob, StageResult

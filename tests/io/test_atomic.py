@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vulntune.runs.atomic import (
+from vulntune.io.atomic import (
     TMP_MARKER,
     atomic_dir,
     atomic_write_bytes,

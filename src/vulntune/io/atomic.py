@@ -14,7 +14,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 TMP_MARKER = ".tmp-"
 
@@ -65,6 +65,28 @@ def atomic_write_jsonl(path: Path, records: Any) -> None:
     """Write an iterable of JSON-ready records, one per line, to ``path`` atomically."""
     lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
     atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+@contextlib.contextmanager
+def atomic_open_text(path: Path, errors: str = "strict") -> Iterator[IO[str]]:
+    """Stream UTF-8 text into ``path`` atomically: the caller writes to a temporary sibling,
+    which is flushed to disk and renamed over ``path`` only when the block ends without error.
+
+    For outputs too large to build in memory first (a findings file of a big scan). On error,
+    or an interrupt, the temporary is removed and any previous file at ``path`` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path)
+    try:
+        # "x": never reuse an existing file; newline="\n": the same bytes on every platform.
+        with open(tmp, "x", encoding="utf-8", errors=errors, newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
 
 
 def create_exclusive(path: Path, data: bytes) -> None:

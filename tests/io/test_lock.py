@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from vulntune.runs.lock import LOCK_NAME, RunLock, RunLockedError
+from vulntune.io.lock import LOCK_NAME, RunLock, RunLockedError
 
 # A child that takes the lock, says so, and holds it until it is killed or stdin closes.
 _HOLDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from vulntune.runs.lock import RunLock
+    from vulntune.io.lock import RunLock
 
     lock = RunLock(Path(sys.argv[1]))
     lock.acquire()
