@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 NameLookup = Callable[[int], str | None]
 
@@ -36,6 +38,7 @@ _TITLE_PHRASE = re.compile(
     rf"(?:[A-Z0-9][\w'’/-]*|\([^()\n]{{1,60}}\))"
     rf"(?:\s+(?:[A-Z0-9][\w'’/-]*|(?:{_SMALL_WORDS})(?!\w)|\([^()\n]{{1,60}}\)))*"
 )
+_COLON = re.compile(r"\s*:\s*")
 _SEPARATORS = "._/"
 _MIN_STANDALONE_WORDS = 5
 
@@ -65,13 +68,13 @@ def strip_cwe_references(text: str, name_of: NameLookup, own_ids: Iterable[int] 
     for cwe_id in dict.fromkeys([*referenced_cwe_ids(text), *own]):
         name = name_of(cwe_id)
         if name:
-            text = _strip_named_reference(text, cwe_id, _name_pattern(name))
+            text = _strip_named_reference(text, cwe_id, _name_patterns(name))
     text = _remove_spans(text, [m.span() for m in _ID_LIST_RE.finditer(text)])
     for cwe_id in own:
         name = name_of(cwe_id)
         if name and len(name.split()) >= _MIN_STANDALONE_WORDS:
-            pattern = re.compile(rf"(?<!\w){_name_pattern(name)}(?!\w)", re.I)
-            text = _remove_spans(text, [m.span() for m in pattern.finditer(text)])
+            alone = _name_patterns(name).alone
+            text = _remove_spans(text, [m.span() for m in alone.finditer(text)])
     # Text without any reference stays exactly as the tool wrote it (whitespace aside).
     return original if text == original else _tidy(text)
 
@@ -84,9 +87,17 @@ def _unlink(link: re.Match[str]) -> str:
     return link.group(0)
 
 
-def _name_pattern(name: str) -> str:
-    """A regex for a catalogue name: any case and spacing, any quote characters, and the
-    trailing short form ("('SQL Injection')") optional."""
+@dataclass(frozen=True)
+class _NamePatterns:
+    after: re.Pattern[str]  # "<sep> <name>" right after an id
+    before: re.Pattern[str]  # "<name> (" right before an id
+    alone: re.Pattern[str]  # the name as whole words anywhere
+
+
+@lru_cache(maxsize=2048)
+def _name_patterns(name: str) -> _NamePatterns:
+    """The compiled patterns of a catalogue name: any case and spacing, any quote
+    characters, and the trailing short form ("('SQL Injection')") optional."""
     main, short = name, None
     match = re.fullmatch(r"(.*?)\s*(\([^()]*\))", name)
     if match:
@@ -99,26 +110,28 @@ def _name_pattern(name: str) -> str:
     pattern = words(main)
     if short:
         pattern += rf"(?:\s*{words(short)})?"
-    return pattern
+    return _NamePatterns(
+        after=re.compile(rf"\s*(?:[:\-–—]\s*)?{pattern}", re.I),
+        before=re.compile(rf"({pattern})\s*[(\[]\s*$", re.I),
+        alone=re.compile(rf"(?<!\w){pattern}(?!\w)", re.I),
+    )
 
 
-def _strip_named_reference(text: str, cwe_id: int, name: str) -> str:
+def _strip_named_reference(text: str, cwe_id: int, name: _NamePatterns) -> str:
     """Remove ``CWE-<id> <sep> <name>``, ``<name> (CWE-<id>)`` and, when the name after
     ``CWE-<id>:`` is not the catalogue's, the title-cased phrase standing for it."""
     spans: list[tuple[int, int]] = []
-    after = re.compile(rf"\s*(?:[:\-–—]\s*)?{name}", re.I)
-    before = re.compile(rf"({name})\s*[(\[]\s*$", re.I)
     for match in _ID_RE.finditer(text):
         if int(match.group(1)) != cwe_id:
             continue
         start, end = match.span()
-        if (named := after.match(text, end)) is not None:
+        if (named := name.after.match(text, end)) is not None:
             spans.append((start, named.end()))
-        elif (colon := re.compile(r"\s*:\s*").match(text, end)) is not None and (
+        elif (colon := _COLON.match(text, end)) is not None and (
             title := _TITLE_PHRASE.match(text, colon.end())
         ) is not None:
             spans.append((start, title.end()))
-        elif (prefix := before.search(text, 0, start)) is not None:
+        elif (prefix := name.before.search(text, 0, start)) is not None:
             spans.append(prefix.span(1))  # the brackets go once the id has gone
     return _remove_spans(text, spans)
 

@@ -18,9 +18,8 @@ def make_diff(path: str, old: str, new: str, context: int = 2) -> str:
     if context < 0:
         raise ValueError(f"context must be 0 or more, not {context}")
     a, b = split_lines(old), split_lines(new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     out: list[str] = []
-    for group in matcher.get_grouped_opcodes(context):
+    for group in _grouped(_opcodes(a, b), context):
         if not out:
             out += [f"--- a/{path}\n", f"+++ b/{path}\n"]
         i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
@@ -32,6 +31,64 @@ def make_diff(path: str, old: str, new: str, context: int = 2) -> str:
             out += _body("-", a[a1:a2])
             out += _body("+", b[b1:b2])
     return "".join(out)
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """difflib's opcodes for ``a`` -> ``b``, computed on the lines between the common
+    prefix and suffix only: a fix changes a few lines of a long file, and this keeps
+    SequenceMatcher's quadratic part small."""
+    prefix = 0
+    limit = min(len(a), len(b))
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    middle = difflib.SequenceMatcher(
+        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix], autojunk=False
+    )
+    codes: list[Opcode] = [("equal", 0, prefix, 0, prefix)]
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        codes.append((tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix))
+    codes.append(("equal", len(a) - suffix, len(a), len(b) - suffix, len(b)))
+    merged: list[Opcode] = []
+    for code in codes:
+        if code[2] == code[1] and code[4] == code[3]:
+            continue  # empty
+        if merged and merged[-1][0] == code[0] == "equal":
+            last = merged.pop()
+            code = ("equal", last[1], code[2], last[3], code[4])
+        merged.append(code)
+    return merged
+
+
+def _grouped(codes: list[Opcode], n: int) -> list[list[Opcode]]:
+    """The changes with ``n`` lines of context, in hunks (difflib's get_grouped_opcodes:
+    changes at most ``2 * n`` equal lines apart share one)."""
+    if not any(tag != "equal" for tag, *_ in codes):
+        return []
+    codes = list(codes)
+    if codes[0][0] == "equal":
+        _, i1, i2, j1, j2 = codes[0]
+        codes[0] = ("equal", max(i1, i2 - n), i2, max(j1, j2 - n), j2)
+    if codes[-1][0] == "equal":
+        _, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = ("equal", i1, min(i2, i1 + n), j1, min(j2, j1 + n))
+    groups: list[list[Opcode]] = []
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * n:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
 
 
 def _range(start: int, stop: int) -> str:
