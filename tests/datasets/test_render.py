@@ -420,6 +420,16 @@ def test_blank_edges_go_but_the_flagged_line_stays() -> None:
     assert (excerpt.first_line, excerpt.lines) == (11, ("  ", "x = 1"))
 
 
+def test_a_block_of_blank_lines_is_no_block() -> None:
+    context = CodeContext(path="m.py", start_line=1, lines=["", "   ", ""])
+    finding = make(location=Location(path="other.py", start_line=1), context=context)
+    assert code_excerpt(finding) is None
+    assert "Code:" not in render_prompt(finding, "analysis")
+    flagged = make(location=Location(path="m.py", start_line=2), context=context)
+    excerpt = code_excerpt(flagged)
+    assert excerpt is not None and (excerpt.first_line, excerpt.lines) == (2, ("   ",))
+
+
 def test_snippets_keep_their_indentation_and_lose_carriage_returns() -> None:
     finding = make(
         location=Location(path="a.py", start_line=7), snippet="    if x:\r\n        run(x)\r\n"

@@ -89,6 +89,7 @@ class ParsedAnalysis:
 
     @property
     def complete(self) -> bool:
+        """All five lines were there and well-formed."""
         return None not in (
             self.cwe_id,
             self.cwe_name,
@@ -197,6 +198,7 @@ class ParsedCodeFix:
 
     @property
     def complete(self) -> bool:
+        """Both the sentence and the diff were found."""
         return self.sentence is not None and self.diff is not None
 
 

@@ -60,6 +60,7 @@ class CodeExcerpt:
 
     @property
     def last_line(self) -> int | None:
+        """The file line of the block's last line (None when ``first_line`` is)."""
         return None if self.first_line is None else self.first_line + len(self.lines) - 1
 
 
@@ -103,9 +104,10 @@ def code_excerpt(
 
     The lines are the finding's code context (for a dependency finding: the manifest
     lines the context gives), else its snippet, verbatim. Blank lines at either edge are
-    dropped. A block longer than ``max_code_lines`` keeps a window of that many lines around
-    the flagged line (the flagged region first, the rest shared before and after it); a
-    block without a flagged line keeps its first lines."""
+    dropped (a block of blank lines is no block). A block longer than ``max_code_lines``
+    keeps a window of that many lines around the flagged line (the flagged region first,
+    the rest shared before and after it); a block without a flagged line keeps its first
+    lines."""
     if max_code_lines < 1:
         raise ValueError(f"max_code_lines must be at least 1, not {max_code_lines}")
     loc = finding.location
@@ -130,6 +132,8 @@ def code_excerpt(
     else:
         return None
     lo, hi, flagged = _window(lines, first, flag, max_code_lines)
+    if lo >= hi:
+        return None  # only blank lines
     return CodeExcerpt(
         path=path,
         first_line=None if first is None else first + lo,

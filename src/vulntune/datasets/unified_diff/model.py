@@ -59,6 +59,7 @@ class Hunk:
 
     @property
     def header(self) -> str:
+        """The hunk's header line as the header counts give it (``@@ -a,b +c,d @@``)."""
         return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@"
 
     def counts_match(self) -> bool:
