@@ -112,7 +112,10 @@ def parse_catalogue(path: Path) -> ParsedCatalogue:
                 continue
             kind = _KINDS.get(elem.tag)
             if kind is not None:
-                entries.append(_entry(elem, kind))
+                try:
+                    entries.append(_entry(elem, kind))
+                except CatalogueError as exc:
+                    raise CatalogueError(f"{path}: {exc}") from None
                 elem.clear()  # keeps memory flat: each entry is done once it ends
             elif elem.tag == f"{CWE_NS}External_References":
                 elem.clear()
@@ -129,11 +132,7 @@ def parse_catalogue(path: Path) -> ParsedCatalogue:
 
 
 def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
-    where = f"{kind} {elem.get('ID')!r}"
-    try:
-        cwe_id = int(elem.get("ID", ""))
-    except ValueError:
-        raise CatalogueError(f"CWE catalogue: {where} has a non-numeric ID") from None
+    cwe_id = _number(elem, "ID", kind)
     if kind == "weakness":
         description = _child_prose(elem, "Description")
     elif kind == "category":
@@ -152,7 +151,7 @@ def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
         consequences=tuple(_consequences(elem)),
         parents=_parents(elem),
         members=tuple(
-            int(m.get("CWE_ID", "0")) for m in elem.iter(f"{CWE_NS}Has_Member") if m.get("CWE_ID")
+            _number(m, "CWE_ID", f"member of {cwe_id}") for m in elem.iter(f"{CWE_NS}Has_Member")
         ),
         demonstrative_examples=tuple(
             _example(x) for x in elem.iter(f"{CWE_NS}Demonstrative_Example")
@@ -161,13 +160,22 @@ def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
     )
 
 
+def _number(elem: ET.Element, attribute: str, where: str) -> int:
+    value = elem.get(attribute, "")
+    if not value.isdigit():
+        raise CatalogueError(
+            f"not a CWE catalogue: {where} has {attribute}={value!r}, not a number"
+        )
+    return int(value)
+
+
 def _parents(elem: ET.Element) -> tuple[int, ...]:
     research: list[tuple[bool, int]] = []
     primary_elsewhere: list[int] = []
     for rel in elem.iter(f"{CWE_NS}Related_Weakness"):
-        if rel.get("Nature") != "ChildOf" or not rel.get("CWE_ID"):
+        if rel.get("Nature") != "ChildOf":
             continue
-        target = int(rel.get("CWE_ID", "0"))
+        target = _number(rel, "CWE_ID", f"a ChildOf of {elem.get('ID')}")
         is_primary = rel.get("Ordinal") == "Primary"
         if rel.get("View_ID") == RESEARCH_VIEW:
             research.append((not is_primary, target))
