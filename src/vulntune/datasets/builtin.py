@@ -21,32 +21,20 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from vulntune.datasets.taxonomy import ANALYSIS_CATEGORIES, ANALYSIS_SEVERITIES
 from vulntune.errors import VulntuneError
 
+# The category and severity vocabularies live in taxonomy.py (next to the CWE -> category
+# table); they are re-exported here because the built-in data is written in them.
+__all__ = [
+    "ANALYSIS_CATEGORIES",
+    "ANALYSIS_SEVERITIES",
+    "BUILTIN_DATASETS",
+    "builtin_dataset_path",
+    "load_builtin",
+]
+
 BUILTIN_DATASETS = ("analysis", "codefix", "heldout")
-
-# The closed vocabulary of the "Category:" line of an analysis completion.
-ANALYSIS_CATEGORIES = (
-    "injection",  # SQL, OS command, code/eval, expression-language, prototype pollution
-    "xss",
-    "auth",  # authentication, authorization, sessions, token verification
-    "crypto",  # weak algorithms or modes, bad randomness, TLS use and certificate checks
-    "secrets",  # credentials committed to code or configuration
-    "deserialization",
-    "path-traversal",
-    "ssrf",
-    "xxe",
-    "open-redirect",
-    "csrf",
-    "memory-safety",  # buffer overflows, format strings, banned C functions
-    "dos",  # resource exhaustion, ReDoS, missing timeouts
-    "information-disclosure",
-    "misconfiguration",  # IaC, containers, CI, HTTP headers and cookies, debug modes
-    "vulnerable-dependency",  # a package version with a published advisory
-)
-
-# The "Severity:" line uses vulntune's normalised levels, most severe first.
-ANALYSIS_SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 _PACKAGE = "vulntune.datasets"
 _FOLDER = "builtin"
