@@ -201,7 +201,8 @@ def _tree_path(stored: Path) -> Path:
 
 def _apply(files: Path, dest: Path, delete: tuple[str, ...]) -> None:
     """Write the overlay ``files`` over the working tree at ``dest`` and remove ``delete``.
-    Bytes are copied as stored, so line endings never depend on the platform."""
+    Bytes are copied as stored, so line endings never depend on the platform; ``__pycache__``
+    folders are skipped."""
     for relative in delete:
         target = dest / relative
         if not target.is_file():
@@ -210,8 +211,10 @@ def _apply(files: Path, dest: Path, delete: tuple[str, ...]) -> None:
     if not files.is_dir():
         return
     for source in sorted(files.rglob("*")):
-        if source.is_file():
-            target = dest / _tree_path(source.relative_to(files))
+        relative = source.relative_to(files)
+        # An installer byte-compiles the stored .py files next to them: not project files.
+        if source.is_file() and "__pycache__" not in relative.parts:
+            target = dest / _tree_path(relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
 
