@@ -15,12 +15,12 @@ from vulntune.errors import VulntuneError
 # Pinned: the commit ids depend only on the files, messages, identities and dates stored in
 # the package. A change here means the demo history changed (then regenerate the reports).
 EXPECTED_SHAS = {
-    "r1": "74868b642b92afb6779a726583780ed0d7104bd3",
-    "r2": "3d999ba6c6b022d0152110a8520442a8bf931184",
-    "r3": "fb9fc2ce3d95e1139ca412ef742a29efcd90545d",
-    "r4": "31f6abee21ea1bed528387e660f07a4b40761905",
-    "r5": "268825da82818c5b5f834cb8a8df4eee28bd4832",
-    "r6": "5abedeca8dfbb63675713a1d63714674a77fad10",
+    "r1": "9182c25db2a3d2c3213fe088e9647489ecf1ebf3",
+    "r2": "537bd35010121500b9fd89eef3ec0fc72ff8d5c4",
+    "r3": "71eda9c9b2815b9f1dd14f77fbab1f091a4af30e",
+    "r4": "542cc52a62f58b689e5dd3bc823a9bfb9f92dbae",
+    "r5": "7fbcea024405c40145b799d2cc780df0658f3660",
+    "r6": "90e9e54e6b500cc31386f90ebb2e7b74eb6294c1",
 }
 
 R1_FILES = {

@@ -56,7 +56,7 @@ app.get("/uploads/:name", (req, res) => {
 
 app.post("/password-reset", async (req, res) => {
   const token = Math.random().toString(36).slice(2);
-  await carrier.storeResetToken(req.body.email, token);
+  await carrier.saveResetRequest(req.body.email, token);
   res.send("If the address is registered, a reset link is on its way.");
 });
 

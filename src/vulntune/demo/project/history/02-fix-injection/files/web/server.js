@@ -57,7 +57,7 @@ app.get("/uploads/:name", (req, res) => {
 
 app.post("/password-reset", async (req, res) => {
   const token = crypto.randomBytes(32).toString("hex");
-  await carrier.storeResetToken(req.body.email, token);
+  await carrier.saveResetRequest(req.body.email, token);
   res.send("If the address is registered, a reset link is on its way.");
 });
 

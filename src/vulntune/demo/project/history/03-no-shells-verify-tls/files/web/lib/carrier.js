@@ -5,7 +5,7 @@ const https = require("https");
 
 const fetch = require("node-fetch");
 
-const API = process.env.TINYPARCEL_API || "http://localhost:8000";
+const BACKEND = process.env.TINYPARCEL_BACKEND || "http://localhost:8000";
 const CARRIER_API = "https://carriers.example.net/v1/track";
 
 // The carrier's staging endpoint has a certificate from the carrier's own CA.
@@ -14,7 +14,7 @@ const carrierAgent = new https.Agent({
 });
 
 async function searchParcels(q) {
-  const response = await fetch(`${API}/parcels?q=${encodeURIComponent(q)}`);
+  const response = await fetch(`${BACKEND}/parcels?q=${encodeURIComponent(q)}`);
   return response.json();
 }
 
@@ -25,12 +25,12 @@ async function trackingStatus(number) {
   return response.ok ? response.json() : null;
 }
 
-async function storeResetToken(email, token) {
-  await fetch(`${API}/password-resets`, {
+async function saveResetRequest(email, token) {
+  await fetch(`${BACKEND}/password-resets`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email, token }),
   });
 }
 
-module.exports = { searchParcels, trackingStatus, storeResetToken };
+module.exports = { searchParcels, trackingStatus, saveResetRequest };
