@@ -2,10 +2,10 @@
 
 The format is decided by content, never by file name: a JSON object with a ``runs`` array is
 SARIF (:mod:`vulntune.findings.sarif`; UTF-8 files are memory-mapped and decoded by msgspec
-where :mod:`vulntune.findings.sarif_fast` accepts them, others are streamed); any other JSON
+where :mod:`vulntune.findings.sarif.fast` accepts them, others are streamed); any other JSON
 document is decoded once and given to the first native format in
-:data:`vulntune.findings.native.FORMATS` whose ``matches`` accepts it. Everything else raises
-one :class:`FindingsInputError` naming the file and what is wrong with it.
+:data:`vulntune.findings.native.registry.FORMATS` whose ``matches`` accepts it. Everything else
+raises one :class:`FindingsInputError` naming the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from vulntune.findings import sarif
 from vulntune.findings.formats import FindingsFormat, FindingsInputError
 from vulntune.findings.reader import JsonStream, open_json_stream
 from vulntune.findings.record import Finding
-from vulntune.findings.sarif_fast import FastRun, FastSarif
+from vulntune.findings.sarif.fast import FastRun, FastSarif
 
 SARIF_FORMAT = sarif.FORMAT_NAME
 _MSGSPEC_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
@@ -40,7 +40,7 @@ class _Opened:
 
     format: str  # "sarif" or a native format name
     sarif_runs: list[sarif.RunHeader] | None = None
-    fast_runs: list[FastRun] | None = None  # SARIF read by sarif_fast (sarif_runs is [])
+    fast_runs: list[FastRun] | None = None  # SARIF read by sarif.fast (sarif_runs is [])
     doc: Any = None
     native: FindingsFormat | None = None
 
@@ -165,7 +165,8 @@ def _open(stream: JsonStream, name: str, fast: FastSarif | None) -> _Opened:
 
 
 def _native_format(doc: Any, name: str) -> FindingsFormat:
-    from vulntune.findings.native import FORMATS  # import here: native parsers are optional
+    # Imported here: a file of SARIF only never loads the native parsers.
+    from vulntune.findings.native.registry import FORMATS
 
     for fmt in FORMATS:
         if fmt.matches(doc):

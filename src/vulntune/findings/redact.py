@@ -1,7 +1,7 @@
 """Secret redaction of findings: nothing that looks like a credential leaves the ingester.
 
-Markers and the generic detectors are in :mod:`vulntune.findings.secret_patterns`, what
-secret scanners report in :mod:`vulntune.findings.secret_index`; this module applies both to
+Markers and the generic detectors are in :mod:`vulntune.findings.secrets.patterns`, what
+secret scanners report in :mod:`vulntune.findings.secrets.index`; this module applies both to
 every text of a finding:
 
 - Secret findings (kind ``secret``, a secret scanner such as gitleaks, a rule tagged
@@ -38,13 +38,13 @@ from vulntune.findings.record import (
     WebInstance,
     WebTarget,
 )
-from vulntune.findings.secret_index import (
+from vulntune.findings.secrets.index import (
     SECRET_SCANNERS,
     SecretIndex,
     is_secret_finding,
     secret_values,
 )
-from vulntune.findings.secret_patterns import (
+from vulntune.findings.secrets.patterns import (
     MARKER_RE,
     length_class,
     looks_random,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from vulntune.findings.common import canonical_tool
 from vulntune.findings.formats import FindingsInputError
-from vulntune.findings.native import FORMATS
+from vulntune.findings.native.registry import FORMATS
 from vulntune.findings.record import Finding
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"

@@ -30,7 +30,7 @@ secret-named key or reported by a secret scanner. Measured limits: about 97% of 
 base62 strings of 20 characters and 99.6% of 32 are caught, but only ~80% of random strings
 drawn from lowercase letters and digits; words-only passphrases are caught only by the
 assignment rule and by what secret scanners report (:mod:`vulntune.findings.redact`).
-The tests behind "random" and "placeholder" are in :mod:`vulntune.findings.secret_randomness`.
+The tests behind "random" and "placeholder" are in :mod:`vulntune.findings.secrets.randomness`.
 
 Speed (a large report has tens of MB of messages and snippets): a byte-level screen
 (``_screen``: one translation of the text into character classes, then substring searches)
@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import string
 
-from vulntune.findings.secret_randomness import (
+from vulntune.findings.secrets.randomness import (
     MIN_ENTROPY_LENGTH,
     is_placeholder,
     looks_random,

@@ -1,7 +1,7 @@
 """Dependency manifests: which files can declare a package, and which line declares it.
 
 Pure functions over file names and lines; reading files (strictly inside the source root) is
-:mod:`vulntune.findings.context`'s job. Declaring manifests are preferred to lock files, and
+:mod:`vulntune.findings.context.tree`'s job. Declaring manifests are preferred to lock files, and
 lock files to a plain mention, so the line a user would edit comes first.
 """
 

@@ -1,5 +1,5 @@
 """Is a string a random secret, a placeholder, or words? The tests behind the high-entropy
-detector and the assignment rule of :mod:`vulntune.findings.secret_patterns` (its module
+detector and the assignment rule of :mod:`vulntune.findings.secrets.patterns` (its module
 docs give the rules and their measured limits).
 """
 

@@ -16,9 +16,9 @@ from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.ingest import ingest_paths
 from vulntune.findings.parse import parse_file
 from vulntune.findings.record import Finding, Location, fingerprint, place_fingerprint
-from vulntune.findings.sarif_fast import FastSarif
+from vulntune.findings.sarif.fast import FastSarif
 
-from .conftest import CORPUS_ROOT, SARIF_FIXTURES
+from ..conftest import CORPUS_ROOT, SARIF_FIXTURES
 
 SARIF_FILES = sorted(SARIF_FIXTURES.glob("*.sarif")) + sorted(CORPUS_ROOT.rglob("*.sarif"))
 

@@ -1,6 +1,6 @@
-"""The shortcuts of redaction and path cleaning change no answer: the byte-level screen
-that skips detectors, the trie form of the assignment detector, the clean-path shortcut of
-uri_to_path, the text cache; and two token formats of one rule in one text."""
+"""The shortcuts of redaction change no answer: the byte-level screen that skips detectors,
+the trie form of the assignment detector, the text cache; and two token formats of one rule in
+one text."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vulntune.findings import paths, secret_patterns
-from vulntune.findings.secret_patterns import marker, redact_text
+from vulntune.findings.secrets import patterns as secret_patterns
+from vulntune.findings.secrets.patterns import marker, redact_text
 
 # Pieces that make detectors fire, or nearly: token prefixes, secret words, operators,
 # separators, digits, markers, URLs, private key armour.
@@ -82,16 +82,6 @@ def test_spelled_out_secret_words_are_the_alternation():
     assert len(words) == len(set(words)) + 1  # "apikey" is spelled by two alternatives
     assert all(re.fullmatch(f"(?:{secret_patterns._SECRET_WORDS})", w) for w in words)
     assert "client-secret" in words and "credentials" in words
-
-
-@PROPERTY
-@given(
-    st.text(string.ascii_letters + string.digits + "_-./%\\: é", max_size=24),
-    st.sampled_from([None, "SRC", "OTHER"]),
-    st.sampled_from([None, {}, {"SRC": {"uri": "file:///work/"}}, {"SRC": "file:///"}]),
-)
-def test_the_clean_path_shortcut_answers_as_the_steps_do(uri, base_id, bases):
-    assert paths.uri_to_path(uri, base_id, bases) == paths._uri_to_path(uri, base_id, bases)
 
 
 def test_two_github_token_formats_in_one_text_are_both_redacted():

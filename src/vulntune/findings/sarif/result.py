@@ -1,7 +1,7 @@
 """One SARIF result -> one :class:`Finding`: message, severity, locations, code flows, fix,
-suppression. The result is a :class:`~vulntune.findings.sarif_model.Result` struct; run-level
-context comes from :class:`~vulntune.findings.sarif_run.SarifRun`, the id from
-:func:`vulntune.findings.sarif_ids.identity`.
+suppression. The result is a :class:`~vulntune.findings.sarif.model.Result` struct; run-level
+context comes from :class:`~vulntune.findings.sarif.run.SarifRun`, the id from
+:func:`vulntune.findings.sarif.ids.identity`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from vulntune.findings.record import (
     Origin,
     WebTarget,
 )
-from vulntune.findings.sarif_model import (
+from vulntune.findings.sarif.model import (
     EMPTY_REGION,
     ArtifactLocation,
     CodeFlow,
@@ -40,12 +40,12 @@ from vulntune.findings.sarif_model import (
     ThreadFlow,
     ThreadFlowLocation,
 )
-from vulntune.findings.sarif_model import Location as SarifLocation
-from vulntune.findings.sarif_quirks import choose_severity, parse_trivy_message
-from vulntune.findings.sarif_run import SarifRun, items, mapping, message_text, positive, text_of
+from vulntune.findings.sarif.model import Location as SarifLocation
+from vulntune.findings.sarif.quirks import choose_severity, parse_trivy_message
+from vulntune.findings.sarif.run import SarifRun, items, mapping, message_text, positive, text_of
 
 if TYPE_CHECKING:
-    from vulntune.findings.sarif_ids import Identity
+    from vulntune.findings.sarif.ids import Identity
 
 FORMAT_NAME = "sarif"
 _NO_RULE_PROPS: Mapping[str, Any] = {}
@@ -106,7 +106,7 @@ def build_finding(
     )
     related = result.related_locations
     # Positional: matching 27 keywords costs more than the rest of the call (one finding per
-    # result); tests/findings/test_sarif_fast.py pins the field order this relies on.
+    # result); tests/findings/sarif/test_fast.py pins the field order this relies on.
     return Finding(
         finding_id,  # id
         run.tool,  # tool

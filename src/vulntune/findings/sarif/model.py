@@ -12,7 +12,7 @@ nor message is kept when it has a region, and the region ``{"x-custom": 1}`` cou
 :data:`Result` ``[Region]``, whose :class:`Region` lists every property SARIF defines for a
 region and refuses any other, and ``Result[dict[str, Any]]``, which keeps regions as dicts;
 :func:`decode_result` takes the first and falls back to the second for the rare result the
-first refuses. :mod:`vulntune.findings.sarif_result` reads either kind of region.
+first refuses. :mod:`vulntune.findings.sarif.result` reads either kind of region.
 
 Field names are SARIF's own (``ruleId``, ``physicalLocation``) through ``rename="camel"``.
 Results already decoded as dicts (the exact standard-library path, used for files the fast

@@ -19,10 +19,10 @@ from vulntune.findings.common import (
     extract_cwe_ids,
     string_list,
     text_of,
-    trivy_image_scope,
     uri_to_path,
 )
-from vulntune.findings.sarif_model import EMPTY_MESSAGE, ArtifactLocation, Message
+from vulntune.findings.native.trivy_ids import trivy_image_scope
+from vulntune.findings.sarif.model import EMPTY_MESSAGE, ArtifactLocation, Message
 
 _EMPTY: Mapping[str, Any] = {}
 _UNSEEN = object()  # a cache miss (None is a cached answer)
@@ -116,7 +116,8 @@ class SarifRun:
     base_uris: Mapping[str, Any]
     artifacts: list[Any]
     # A Trivy image scan (``properties.imageName``): what scopes its ids (see
-    # common.trivy_image_scope) and the tag its findings carry, ``"image:<name as written>"``.
+    # native.trivy_ids.trivy_image_scope) and the tag its findings carry,
+    # ``"image:<name as written>"``.
     image_scope: str | None = None
     image_tag: str | None = None
     _rules: dict[tuple[int, int], SarifRule | None] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""Code context: strict source-root containment, context windows, enclosing blocks, manifests."""
+"""Code context: strict source-root containment, context windows, enclosing blocks, manifests
+(through :func:`attach_context` and a real source tree)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from vulntune.findings.context import ContextOptions, SourceTree, attach_context
-from vulntune.findings.enclosing import enclosing_block
 from vulntune.findings.record import Finding, FindingKind, Location, Origin, Package, Severity
 
 VIEWS_PY = '''import os
@@ -119,30 +119,6 @@ def test_java_enclosing_method_with_wrapped_signature(tree):
     )
     f, _ = attach_context(code_finding("app/Auth.java", 4), tree)
     assert f.context.enclosing == "public class Auth"
-
-
-ENCLOSING_CASES = [
-    ("a.go", ["package m", "", "func (s *S) Handle(w W, r *R) {", "\tif r != nil {",
-              '\t\tx := map[string]int{"a": 1}', "\t\tuse(x)", "\t}", "}"],
-     6, "func (s *S) Handle(w W, r *R)"),
-    ("a.js", ['const e = require("e");', 'app.get("/x", async (req, res) => {',
-              "  const { a } = req.query;", "  res.send(eval(a));", "});"],
-     4, 'app.get("/x", async (req, res) =>'),
-    ("main.tf", ['resource "aws_s3_bucket" "b" {', '  bucket = "x"', "  versioning {",
-                 "    enabled = false", "  }", "}"],
-     4, 'resource "aws_s3_bucket" "b"'),
-    ("a.cs", ["namespace X", "{", "    public class C", "    {", "        public void M(int a)",
-              "        {", "            var x = 1;", "        }", "    }", "}"],
-     7, "public void M(int a)"),
-    ("a.rb", ["class A", "  def run(x)", "    system(x)", "  end", "end"], 3, "def run(x)"),
-    ("a.py", ["x = 1", "y = 2"], 2, None),
-    ("a.yaml", ["a:", "  b: 1"], 2, None),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("name", "lines", "line", "expected"), ENCLOSING_CASES)
-def test_enclosing_block_heuristics(name, lines, line, expected):
-    assert enclosing_block(name, lines, line) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ array of a UTF-8 file it asks :meth:`FastSarif.runs_at` for the runs; this maps 
 checks that the whole of it is valid UTF-8 and valid JSON, and returns each run's context
 with its results as undecoded byte slices of the mapping (``msgspec.Raw``), which
 :mod:`vulntune.findings.sarif` decodes one at a time into typed structs
-(:mod:`vulntune.findings.sarif_model`). Nothing of the file is copied into memory.
+(:mod:`vulntune.findings.sarif.model`). Nothing of the file is copied into memory.
 
 The fast path only answers where it reads the file exactly as the standard library would; it
 returns None otherwise, and the caller reads the runs with the stream instead, which gives
@@ -71,7 +71,7 @@ _RUNS_DECODER = msgspec.json.Decoder(list[_Run], float_hook=float)
 @dataclass(slots=True)
 class FastRun:
     """One run: the parts of the run object that :meth:`SarifRun.from_json
-    <vulntune.findings.sarif_run.SarifRun.from_json>` reads (it makes of them what it makes of
+    <vulntune.findings.sarif.run.SarifRun.from_json>` reads (it makes of them what it makes of
     the whole run object the stream reader gives it), and its results (None: no array,
     ``"results": null``)."""
 

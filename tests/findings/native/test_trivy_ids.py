@@ -1,7 +1,8 @@
-"""Trivy ids in image scans name the image: the same jar in two images is two findings, the same
-image scanned twice (in two files, or under a new tag) is one. Checked through every way a
-SARIF file is read (fast path, stream, one pass, decoded document) and against Trivy's native
-JSON of the same scans, which must give the same ids."""
+"""Trivy ids, the same from its SARIF and its native JSON: artifact paths and image scopes as
+Trivy writes them, and ids in image scans that name the image: the same jar in two images is
+two findings, the same image scanned twice (in two files, or under a new tag) is one. Checked
+through every way a SARIF file is read (fast path, stream, one pass, decoded document) and
+against Trivy's native JSON of the same scans, which must give the same ids."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ from typing import Any
 
 import pytest
 
-from vulntune.findings.common import trivy_dependency_fingerprint
 from vulntune.findings.ingest import ingest_paths
+from vulntune.findings.native.trivy_ids import (
+    trivy_artifact_path,
+    trivy_dependency_fingerprint,
+    trivy_image_scope,
+    trivy_location_fingerprint,
+)
 from vulntune.findings.parse import parse_document, parse_file
 from vulntune.findings.record import Finding
-from vulntune.findings.sarif_fast import FastSarif
+from vulntune.findings.sarif.fast import FastSarif
 
 API = "ghcr.io/acme/api:latest"
 WORKER = "ghcr.io/acme/worker:latest"
@@ -219,3 +225,65 @@ def test_legacy_list_has_no_image_to_scope_by():
     legacy = native_report(API)["Results"]
     (finding,) = parse_document(legacy, "trivy.json")
     assert finding.id == trivy_dependency_fingerprint(*JAR_ID)
+
+
+@pytest.mark.parametrize(
+    ("target", "os_package", "expected"),
+    [
+        ("hitoshura25/webauthn-server (ubuntu 24.04)", True, "hitoshura25/webauthn-server"),
+        ("docker.io/library/alpine:3.19 (alpine 3.19.1)", True, "library/alpine"),
+        ("alpine:3.10", True, "library/alpine"),
+        ("ghcr.io/acme/api@sha256:abcd (debian 12.5)", True, "acme/api"),
+        ("localhost:5000/team/app:dev (alpine 3.18.4)", True, "team/app"),
+        ("app\\package-lock.json", False, "app/package-lock.json"),
+    ],
+)
+def test_trivy_artifact_path_matches_what_trivy_writes_into_sarif(target, os_package, expected):
+    assert trivy_artifact_path(target, os_package) == expected
+
+
+DIGEST = "sha256:" + "4c9b83a8" * 8
+
+
+@pytest.mark.parametrize(
+    ("image_name", "expected"),
+    [
+        # Registry kept, tag and digest dropped: a new tag of one image keeps its ids.
+        ("ghcr.io/hitoshura25/webauthn-server:latest", "ghcr.io/hitoshura25/webauthn-server"),
+        (f"ghcr.io/hitoshura25/webauthn-server@{DIGEST}", "ghcr.io/hitoshura25/webauthn-server"),
+        (f"GHCR.io/acme/api:1.2@{DIGEST}", "ghcr.io/acme/api"),
+        ("localhost:5000/team/app:dev", "localhost:5000/team/app"),
+        ("localhost/app", "localhost/app"),
+        # Docker Hub written any of the ways Docker accepts is one repository.
+        ("alpine", "docker.io/library/alpine"),
+        ("alpine:3.19", "docker.io/library/alpine"),
+        ("docker.io/library/alpine:3.19", "docker.io/library/alpine"),
+        ("index.docker.io/library/alpine", "docker.io/library/alpine"),
+        ("bitnami/nginx:1.25", "docker.io/bitnami/nginx"),
+        # Not an image reference (an archive given to --input): as written, "/" separators.
+        ("image.tar", "image.tar"),
+        ("C:\\images\\app.tar.gz", "C:/images/app.tar.gz"),
+        ("/tmp/Build Output/app", "/tmp/Build Output/app"),
+        ("acme/api@sha256:short", "acme/api@sha256:short"),
+        ("  ", None),
+        (None, None),
+        (["ghcr.io/acme/api"], None),
+    ],
+)
+def test_trivy_image_scope_is_the_image_repository(image_name, expected):
+    assert trivy_image_scope(image_name) == expected
+
+
+def test_trivy_ids_without_an_image_are_the_unscoped_ids():
+    jar = ("CVE-2024-12798", "app/app.jar", "ch.qos.logback:logback-core", "1.4.14")
+    assert trivy_dependency_fingerprint(*jar) == trivy_dependency_fingerprint(*jar, None)
+    assert len({trivy_dependency_fingerprint(*jar, scope) for scope in (None, "a/b", "a/c")}) == 3
+    secret = ("aws-access-key-id", "deploy/settings.env", 3)
+    assert trivy_location_fingerprint(*secret) == trivy_location_fingerprint(*secret, None)
+    assert trivy_location_fingerprint("DS002", "Dockerfile", None) == trivy_location_fingerprint(
+        "DS002", "Dockerfile", 1
+    )
+    assert trivy_location_fingerprint(
+        "DS002", "Dockerfile", None, "a/b"
+    ) == trivy_location_fingerprint("DS002", "Dockerfile", 1, "a/b")
+    assert len({trivy_location_fingerprint(*secret, scope) for scope in (None, "a/b", "a/c")}) == 3

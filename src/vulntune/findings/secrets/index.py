@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from vulntune.findings.record import Finding, FindingKind, Location
-from vulntune.findings.secret_patterns import (
+from vulntune.findings.secrets.patterns import (
     ASSIGNMENT,
     MARKER_PREFIX,
     MASKED,

@@ -14,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from vulntune.findings.common import trivy_dependency_fingerprint, trivy_location_fingerprint
+from vulntune.findings.native.trivy_ids import (
+    trivy_dependency_fingerprint,
+    trivy_location_fingerprint,
+)
 from vulntune.findings.record import Location as FindingLocation
 from vulntune.findings.record import Package, fingerprint, place_fingerprint
-from vulntune.findings.sarif_model import (
+from vulntune.findings.sarif.model import (
     ArtifactLocation,
     KeyLocation,
     KeyMessage,
@@ -30,8 +33,8 @@ from vulntune.findings.sarif_model import (
     Region,
     Result,
 )
-from vulntune.findings.sarif_quirks import parse_trivy_message, trivy_package
-from vulntune.findings.sarif_run import SarifRule, SarifRun, mapping, text_of
+from vulntune.findings.sarif.quirks import parse_trivy_message, trivy_package
+from vulntune.findings.sarif.run import SarifRule, SarifRun, mapping, text_of
 
 
 class ResultKey(NamedTuple):
@@ -125,7 +128,7 @@ def placed_identity(
 ) -> tuple[Identity, str]:
     """``identity(result_key(result), run)`` and the key's end, for a run that is not
     Trivy's, taken from the result's primary ``location`` as
-    :func:`~vulntune.findings.sarif_result.location_of` makes it (its path, start and end
+    :func:`~vulntune.findings.sarif.result.location_of` makes it (its path, start and end
     are the key's): the one pass over a mapped file makes that location anyway."""
     rule_id, rule_index, component = _rule_reference(result)
     rule = run.rule_for(rule_id, rule_index, component)

@@ -1,24 +1,17 @@
-"""Code context from a source root (``ingest --source-root DIR``).
+"""A read-only view of the source root (``ingest --source-root DIR``): strict path
+resolution and cached file reads.
 
-Code, config and secret findings get the lines around their location plus the signature of
-the enclosing function, class or block; dependency findings get the manifest line that
-declares the package.
-
-Nothing outside the source root is ever read. A finding's path is refused, reported as a
-:class:`ContextProblem` and never opened when it is absolute and not under the root, when
-``..`` segments lead out of it, or when a symlink on the way resolves outside it. Only regular
-files are read (no devices or FIFOs). Absolute paths under the root are made relative.
-
-Enclosing blocks are found by heuristics (:mod:`vulntune.findings.enclosing`). Files are
-read once and cached (LRU, by decoded size); files over ``max_file_bytes``, binary files (a
-NUL byte in the first 8 KiB) and special files are reported, not read; long lines (minified
-code) are cut around the finding's column, dropping any token cut in two so that no
-fragment of a secret survives where redaction could not recognise it.
+Nothing outside the source root is ever read. A path is refused (:class:`PathRefused`) and
+never opened when it is absolute and not under the root, when ``..`` segments lead out of it,
+or when a symlink on the way resolves outside it. Only regular files are read (no devices or
+FIFOs). Files are read once and cached (LRU, by decoded size); files over ``max_file_bytes``,
+binary files (a NUL byte in the first 8 KiB) and special files are refused, not read.
+Manifests that declare a package are looked up here too (:meth:`SourceTree.declaration`), with
+the rules of :mod:`vulntune.findings.context.manifests`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import posixpath
 import re
@@ -28,15 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from vulntune.findings.enclosing import enclosing_block
-from vulntune.findings.manifests import (
-    find_line,
-    is_manifest,
-    manifest_rank,
-    package_ecosystem,
-    section_of,
-)
-from vulntune.findings.record import CodeContext, Finding, FindingKind, Location, Package
+from vulntune.findings.context.manifests import find_line, manifest_rank, package_ecosystem
+from vulntune.findings.record import Package
 
 
 @dataclass(frozen=True)
@@ -49,17 +35,6 @@ class ContextOptions:
     max_line_chars: int = 400  # longer lines (minified code) are cut around the finding
     max_file_bytes: int = 8 * 1024 * 1024
     cache_bytes: int = 64 * 1024 * 1024  # decoded files kept in memory (LRU)
-
-
-@dataclass(frozen=True)
-class ContextProblem:
-    """Why a finding got no context. ``kind`` is one of: outside-root, missing, not-a-file,
-    too-large, binary, unreadable, line-out-of-range."""
-
-    finding_id: str
-    path: str
-    kind: str
-    detail: str
 
 
 class PathRefused(Exception):
@@ -238,121 +213,6 @@ _SKIP_DIRS = frozenset((
 _MAX_WALK_FILES = 200_000
 
 
-# --------------------------------------------------------------------------------------------
-# Attaching context
-# --------------------------------------------------------------------------------------------
-
-
-def attach_context(finding: Finding, tree: SourceTree) -> tuple[Finding, ContextProblem | None]:
-    """``finding`` with its location made relative to the root and its code context attached,
-    and the problem that prevented context, if any. Web findings and findings without a path
-    are returned unchanged."""
-    if finding.kind is FindingKind.WEB:
-        return finding, None
-    finding = _relativise_paths(finding, tree)
-    if finding.kind is FindingKind.DEPENDENCY and finding.package is not None:
-        return _attach_manifest_line(finding, tree)
-    loc = finding.location
-    if loc is None or not loc.path:
-        return finding, None
-    try:
-        relative = tree.relative(loc.path)
-        lines = tree.lines(relative)
-    except PathRefused as exc:
-        return finding, ContextProblem(finding.id, loc.path, exc.kind, exc.detail)
-    if loc.start_line is None or loc.start_line < 1:
-        return finding, None
-    if loc.start_line > len(lines):
-        detail = f"{relative} has {len(lines)} lines, the finding is at line {loc.start_line}"
-        return finding, ContextProblem(finding.id, loc.path, "line-out-of-range", detail)
-    return dataclasses.replace(
-        finding, context=code_context(relative, lines, loc, tree.options)
-    ), None
-
-
-def code_context(
-    relative: str, lines: list[str], loc: Location, options: ContextOptions
-) -> CodeContext:
-    """The lines around ``loc`` (1-based, inclusive) and the enclosing block's signature."""
-    start = loc.start_line or 1
-    end = max(start, loc.end_line or start)
-    end = min(end, start + options.max_region_lines - 1, len(lines))
-    first = max(1, start - options.lines_before)
-    last = min(len(lines), end + options.lines_after)
-    window = []
-    for number in range(first, last + 1):
-        column = loc.start_column if number == start else None
-        window.append(_shorten(lines[number - 1], column, options.max_line_chars))
-    enclosing = enclosing_block(relative, lines, start)
-    if enclosing is not None:
-        enclosing = _shorten(enclosing, None, 200)
-    return CodeContext(path=relative, start_line=first, lines=window, enclosing=enclosing)
-
-
-_TOKEN_AT_END = re.compile(r"[^\s\"'`,;(){}\[\]<>]*\Z")
-_TOKEN_AT_START = re.compile(r"[^\s\"'`,;(){}\[\]<>]*")
-
-
-def _shorten(line: str, column: int | None, limit: int) -> str:
-    """A line of at most about ``limit`` characters around ``column``. A token cut in two is
-    dropped whole, so a long secret never survives as a fragment redaction cannot recognise."""
-    if len(line) <= limit:
-        return line
-    lo = 0 if column is None else max(0, column - 1 - limit // 2)
-    hi = min(len(line), lo + limit)
-    piece = line[lo:hi]
-    if hi < len(line):
-        piece = piece[: _TOKEN_AT_END.search(piece).start()] + "…"
-    if lo > 0:
-        piece = "…" + piece[_TOKEN_AT_START.match(piece).end() :]
-    return piece
-
-
-def _relativise_paths(finding: Finding, tree: SourceTree) -> Finding:
-    """Absolute paths under the root become relative; anything else is left as the tool
-    wrote it (a refused path is reported when context is attached)."""
-
-    def fix(loc: Location) -> Location:
-        if loc.path and (loc.path.startswith(("/", "file:")) or _WINDOWS_ABSOLUTE.match(loc.path)):
-            try:
-                return dataclasses.replace(loc, path=tree.relative(loc.path))
-            except PathRefused:
-                return loc
-        return loc
-
-    changes: dict[str, object] = {}
-    if finding.location is not None and (new := fix(finding.location)) != finding.location:
-        changes["location"] = new
-    related = [fix(loc) for loc in finding.related_locations]
-    if related != finding.related_locations:
-        changes["related_locations"] = related
-    flows = [[fix(loc) for loc in flow] for flow in finding.code_flows]
-    if flows != finding.code_flows:
-        changes["code_flows"] = flows
-    return dataclasses.replace(finding, **changes) if changes else finding
-
-
-def _attach_manifest_line(
-    finding: Finding, tree: SourceTree
-) -> tuple[Finding, ContextProblem | None]:
-    """Dependency findings: the line of the manifest that declares the package. The finding's
-    own path comes first when it is a manifest (Trivy reports lock files); otherwise the
-    manifests of the package's ecosystem anywhere under the root, declaring files first."""
-    assert finding.package is not None
-    problem = None
-    preferred: list[str] = []
-    loc = finding.location
-    if loc is not None and loc.path and is_manifest(loc.path):
-        try:
-            preferred.append(tree.relative(loc.path))
-        except PathRefused as exc:
-            problem = ContextProblem(finding.id, loc.path, exc.kind, exc.detail)
-    found = tree.declaration(finding.package, preferred)
-    if found is None:
-        return finding, problem
-    relative, number = found
-    lines = tree.lines(relative)
-    line = _shorten(lines[number - 1], None, tree.options.max_line_chars)
-    section = section_of(relative, lines, number)
-    context = CodeContext(path=relative, start_line=number, lines=[line], enclosing=section)
-    return dataclasses.replace(finding, context=context), problem
+def is_absolute(path: str) -> bool:
+    """True for a path the tool wrote absolute: POSIX, a ``file:`` URI, or a Windows drive."""
+    return path.startswith(("/", "file:")) or _WINDOWS_ABSOLUTE.match(path) is not None

@@ -1,9 +1,9 @@
 """SARIF 2.1.0 -> :class:`Finding`, from any producer, result by result.
 
-Results are decoded into the typed structs of :mod:`vulntune.findings.sarif_model` and built
-into findings by :mod:`vulntune.findings.sarif_result`, with their run's context
-(:class:`~vulntune.findings.sarif_run.SarifRun`) and their id
-(:mod:`vulntune.findings.sarif_ids`). Ids shared within a file by findings that end in
+Results are decoded into the typed structs of :mod:`vulntune.findings.sarif.model` and built
+into findings by :mod:`vulntune.findings.sarif.result`, with their run's context
+(:class:`~vulntune.findings.sarif.run.SarifRun`) and their id
+(:mod:`vulntune.findings.sarif.ids`). Ids shared within a file by findings that end in
 different places are told apart as :func:`~vulntune.findings.common.disambiguate_ids` does in
 the native parsers, which needs every id of the file before the first finding is final. So a
 file is read in two passes over its ``results`` arrays, neither of which holds more than one
@@ -11,12 +11,12 @@ decoded result at a time:
 
 1. the runs are read without their results (``tool``, ``originalUriBaseIds`` and ``artifacts``
    may come before or after ``results``), and of each result only what its id is made of is
-   kept (:class:`~vulntune.findings.sarif_ids.ResultKey`);
+   kept (:class:`~vulntune.findings.sarif.ids.ResultKey`);
 2. :func:`iter_findings` computes the ids and the shared ones, then reads the results again
    and builds the findings.
 
 The results are read from the file mapped into memory and decoded by msgspec where
-:mod:`vulntune.findings.sarif_fast` accepts the file (:func:`fast_headers` is pass 1), otherwise
+:mod:`vulntune.findings.sarif.fast` accepts the file (:func:`fast_headers` is pass 1), otherwise
 through the standard library's decoder and the incremental
 :class:`~vulntune.findings.reader.JsonStream` (:func:`scan_runs`); both give the same findings.
 For a caller that keeps all findings of a file anyway, :func:`fast_findings` reads a mapped
@@ -35,15 +35,15 @@ from vulntune.findings.common import end_disambiguated_id
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.reader import JsonStream
 from vulntune.findings.record import Finding
-from vulntune.findings.sarif_fast import FastRun
-from vulntune.findings.sarif_ids import (
+from vulntune.findings.sarif.fast import FastRun
+from vulntune.findings.sarif.ids import (
     Identity,
     ResultKey,
     identity,
     placed_identity,
     result_key,
 )
-from vulntune.findings.sarif_model import (
+from vulntune.findings.sarif.model import (
     KEY_DECODER,
     KEY_WITH_MESSAGE_DECODER,
     Result,
@@ -51,13 +51,13 @@ from vulntune.findings.sarif_model import (
     key_from_dict,
     result_from_dict,
 )
-from vulntune.findings.sarif_result import (
+from vulntune.findings.sarif.result import (
     FORMAT_NAME,
     build_finding,
     kind_name,
     primary_location,
 )
-from vulntune.findings.sarif_run import SarifRun
+from vulntune.findings.sarif.run import SarifRun
 
 __all__ = [
     "FORMAT_NAME",
@@ -80,7 +80,7 @@ class RunHeader:
     results_offset: int | None  # byte offset of the results array; None: no array
     keys: list[ResultKey] = field(default_factory=list)
     inline_results: list[Any] | None = None  # a lone result object written as "results"
-    raw_results: list[msgspec.Raw] | None = None  # slices of the mapped file (sarif_fast)
+    raw_results: list[msgspec.Raw] | None = None  # slices of the mapped file (sarif.fast)
 
 
 def is_sarif_document(doc: Any) -> bool:
@@ -98,13 +98,13 @@ def check_version(top: Mapping[str, Any], file: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Memory-mapped UTF-8 files (sarif_fast)
+# Memory-mapped UTF-8 files (sarif.fast)
 # --------------------------------------------------------------------------------------------
 
 
 def fast_headers(runs: list[FastRun]) -> list[RunHeader]:
     """Pass 1 over the runs :meth:`FastSarif.runs_at
-    <vulntune.findings.sarif_fast.FastSarif.runs_at>` read: each run's context and each
+    <vulntune.findings.sarif.fast.FastSarif.runs_at>` read: each run's context and each
     result's :class:`ResultKey`. Raises msgspec's errors for a value it cannot hold."""
     headers: list[RunHeader] = []
     strings: dict[Any, Any] = {}
@@ -121,7 +121,7 @@ def fast_findings(
     runs: list[FastRun], file: str, on_read: Callable[[int], None] | None = None
 ) -> list[Finding]:
     """All findings of the runs :meth:`FastSarif.runs_at
-    <vulntune.findings.sarif_fast.FastSarif.runs_at>` read, in one pass, for a caller that
+    <vulntune.findings.sarif.fast.FastSarif.runs_at>` read, in one pass, for a caller that
     holds them all anyway: each result is decoded once, and the ids shared by findings that
     end in different places are settled at the end. Raises msgspec's errors for a value it
     cannot hold, before returning anything."""
