@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vulntune.findings.formats import FindingsInputError
-from vulntune.findings.ingest import finding_line, ingest_paths
+from vulntune.findings.ingest import ingest_paths
 from vulntune.findings.parse import parse_file
 
 TESTS = Path(__file__).resolve().parent
@@ -60,7 +60,7 @@ def check_file(data: bytes) -> None:
         else:
             assert report.errors == [] and len(report.findings) <= len(findings)
         for finding in report.findings:
-            json.loads(finding_line(finding))
+            json.loads(finding.to_json())
 
 
 seed_files = st.sampled_from(SEEDS)

@@ -13,7 +13,6 @@ import pytest
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.ingest import (
     IngestError,
-    finding_line,
     ingest_paths,
     merge_duplicates,
     write_jsonl,
@@ -208,7 +207,7 @@ def test_secret_findings_redact_other_findings_too(tmp_path):
     leak = make("s", tool="gitleaks", kind=FindingKind.SECRET, snippet=f"KEY={secret}")
     other = make("o", message=f"value {secret} is hard-coded")
     report = ingest_paths([tmp_path / "r.json"], parse=fake_parser({"r.json": [other, leak]}))
-    assert secret not in "".join(finding_line(f) for f in report.findings)
+    assert secret not in "".join(f.to_json() for f in report.findings)
     assert all(f.redacted for f in report.findings)
 
 
@@ -259,13 +258,3 @@ def test_write_jsonl_errors_name_the_output(tmp_path):
 def test_write_jsonl_creates_missing_parent_folders(tmp_path):
     assert write_jsonl([make("1")], tmp_path / "no" / "such" / "findings.jsonl") == 1
     assert (tmp_path / "no" / "such" / "findings.jsonl").read_text().count("\n") == 1
-
-
-@needs_corpus
-def test_finding_line_is_exactly_to_dict(tmp_path):
-    fixtures = Path(__file__).resolve().parent / "fixtures"
-    report = ingest_paths([CORPUS, fixtures], fixtures / "ingest" / "canary" / "source")
-    assert len(report.findings) > 300
-    for finding in report.findings:
-        expected = json.dumps(finding.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        assert finding_line(finding) == expected
