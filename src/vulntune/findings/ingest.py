@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Literal
 
 from vulntune.errors import VulntuneError
 from vulntune.findings.collector import exempt_while_alive, paused_collector
@@ -57,12 +57,15 @@ class FileError:
     problem: str
 
 
+SkipReason = Literal["empty file", "not a scanner report (not JSON)", "not a regular file"]
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     """A file met while walking a folder that is not a scanner report."""
 
     file: str
-    reason: str
+    reason: SkipReason
 
 
 @dataclass
@@ -236,7 +239,7 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.parts)
 
 
-def _not_a_report(path: Path) -> str | None:
+def _not_a_report(path: Path) -> SkipReason | None:
     """Why a file found in a folder is not a scanner report at all (empty, or not starting
     like JSON), or None when it looks like JSON and its failure is a real error."""
     try:
@@ -265,7 +268,7 @@ def merge_duplicates(first: Finding, second: Finding) -> Finding:
     the richer record (more fields filled) is the base, the other fills its empty fields, id
     lists and tags are united. The first record's origin is kept on a tie."""
     base, other = (second, first) if _richness(second) > _richness(first) else (first, second)
-    changes: dict[str, Any] = {}
+    changes: dict[str, object] = {}
     for f in fields(Finding):
         mine, theirs = getattr(base, f.name), getattr(other, f.name)
         if f.name in _UNION_FIELDS:
@@ -279,7 +282,7 @@ def merge_duplicates(first: Finding, second: Finding) -> Finding:
     return Finding(**{f.name: changes.get(f.name, getattr(base, f.name)) for f in fields(Finding)})
 
 
-def _empty(value: Any) -> bool:
+def _empty(value: object) -> bool:
     return value is None or value == "" or value == [] or value is False
 
 

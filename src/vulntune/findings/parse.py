@@ -20,7 +20,7 @@ import msgspec
 from vulntune.findings import sarif
 from vulntune.findings.formats import FindingsFormat, FindingsInputError
 from vulntune.findings.reader import JsonStream, open_json_stream
-from vulntune.findings.record import Finding
+from vulntune.findings.record import Finding, FormatName
 from vulntune.findings.sarif.fast import FastRun, FastSarif
 
 SARIF_FORMAT = sarif.FORMAT_NAME
@@ -38,7 +38,7 @@ _NOT_JSON_HINTS = {
 class _Opened:
     """A document read as far as needed to know its format."""
 
-    format: str  # "sarif" or a native format name
+    format: FormatName
     sarif_runs: list[sarif.RunHeader] | None = None
     fast_runs: list[FastRun] | None = None  # SARIF read by sarif.fast (sarif_runs is [])
     doc: Any = None
@@ -102,7 +102,7 @@ def _reopen(stream: JsonStream, name: str) -> _Opened:
     return _open(stream, name, None)
 
 
-def detect_format(path: Path, display_name: str | None = None) -> str:
+def detect_format(path: Path, display_name: str | None = None) -> FormatName:
     """The format name of a file (``"sarif"`` or a native format's ``name``), by content;
     raises FindingsInputError like :func:`parse_file` when it is in no known format."""
     name = display_name or str(path)

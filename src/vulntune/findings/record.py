@@ -16,7 +16,22 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, Literal
+
+# The formats findings are read from: SARIF, and one native JSON format per scanner
+# (vulntune.findings.native.registry.FORMATS).
+FormatName = Literal[
+    "sarif",
+    "bandit-json",
+    "checkov-json",
+    "gitleaks-json",
+    "npm-audit-json",
+    "osv-scanner-json",
+    "pip-audit-json",
+    "semgrep-json",
+    "trivy-json",
+    "zap-json",
+]
 
 
 class Severity(StrEnum):
@@ -127,7 +142,7 @@ class Origin:
     """Where a finding came from: the input file, the format, and its position in the file."""
 
     file: str
-    format: str  # e.g. "sarif", "semgrep-json", "trivy-json"
+    format: FormatName
     index: int  # 0-based position of the result in the file (across runs)
     run_index: int | None = None  # SARIF run index
 
@@ -205,7 +220,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Any:
     """``value`` (a record, a list, an enum or a JSON scalar) as JSON-ready data: records
     become dicts without their None/False/empty-list fields, enums their values.
 

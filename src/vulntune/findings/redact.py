@@ -90,7 +90,7 @@ def redact_finding(finding: Finding, index: SecretIndex | None = None) -> Findin
             if value is None:
                 return None
             for known in indexes:
-                value = known.known(value, masked=secret)[0]
+                value = known.known(value, masked=secret).text
             return redact_text(value)
 
     else:
@@ -243,8 +243,9 @@ def redact_lines(
         found = False
         region = None
         for index in indexes:
-            line, hit = index.known(line)
-            found = found or hit
+            replaced = index.known(line)
+            line = replaced.text
+            found = found or replaced.found
             if region is None and path is not None:
                 region = index.flagged(path, number)
         if region is not None and not found:

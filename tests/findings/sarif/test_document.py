@@ -368,6 +368,33 @@ def test_a_result_score_is_not_taken_from_another_result_of_the_rule(tmp_path):
     ]
 
 
+def test_cwe_ids_of_a_result_are_not_taken_from_another_result_with_the_same_tags(tmp_path):
+    # The CWE ids read from a result's tags are remembered per run. A "cwe" property that is a
+    # list was remembered under the key of results without one: the next result with the
+    # same tags got its CWE ids.
+    def result(line, props):
+        return {
+            "ruleId": "r",
+            "message": {"text": "m"},
+            "properties": {"tags": ["security"], **props},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "a.py"},
+                        "region": {"startLine": line},
+                    }
+                }
+            ],
+        }
+
+    results = [result(1, {"cwe": ["CWE-89"]}), result(2, {}), result(3, {"cwe": "CWE-79"})]
+    doc = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": results}]}
+    path = tmp_path / "cwes.sarif"
+    path.write_text(json.dumps(doc))
+    for found in (list(parse_file(path)), list(parse_document(doc, "cwes.sarif"))):
+        assert [f.cwe_ids for f in found] == [["CWE-89"], [], ["CWE-79"]]
+
+
 def test_odd_value_types_in_results_do_not_crash(tmp_path):
     doc = {
         "version": "2.1.0",

@@ -15,21 +15,30 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from vulntune.findings.context.enclosing import enclosing_block
 from vulntune.findings.context.manifests import is_manifest, section_of
-from vulntune.findings.context.tree import ContextOptions, PathRefused, SourceTree, is_absolute
+from vulntune.findings.context.tree import (
+    ContextOptions,
+    PathRefused,
+    RefusalKind,
+    SourceTree,
+    is_absolute,
+)
 from vulntune.findings.record import CodeContext, Finding, FindingKind, Location
+
+# Why a finding got no context: its file was not read, or has no such line.
+ProblemKind = RefusalKind | Literal["line-out-of-range"]
 
 
 @dataclass(frozen=True)
 class ContextProblem:
-    """Why a finding got no context. ``kind`` is one of: outside-root, missing, not-a-file,
-    too-large, binary, unreadable, line-out-of-range."""
+    """Why a finding got no context."""
 
     finding_id: str
     path: str
-    kind: str
+    kind: ProblemKind
     detail: str
 
 
@@ -140,7 +149,7 @@ def _attach_manifest_line(
     found = tree.declaration(finding.package, preferred)
     if found is None:
         return finding, problem
-    relative, number = found
+    relative, number = found.path, found.line
     lines = tree.lines(relative)
     line = _shorten(lines[number - 1], None, tree.options.max_line_chars)
     section = section_of(relative, lines, number)

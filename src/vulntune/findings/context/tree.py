@@ -19,6 +19,7 @@ import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from vulntune.findings.context.manifests import find_line, manifest_rank, package_ecosystem
@@ -37,10 +38,22 @@ class ContextOptions:
     cache_bytes: int = 64 * 1024 * 1024  # decoded files kept in memory (LRU)
 
 
-class PathRefused(Exception):
-    """A path that cannot be read under the source root (internal; becomes a ContextProblem)."""
+@dataclass(frozen=True)
+class Declaration:
+    """The manifest line that declares a package."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    path: str  # relative to the source root
+    line: int  # 1-based
+
+
+# Why a path under the source root is not read.
+RefusalKind = Literal["outside-root", "missing", "not-a-file", "too-large", "binary", "unreadable"]
+
+
+class PathRefused(Exception):
+    """A path that cannot be read under the source root (becomes a ContextProblem)."""
+
+    def __init__(self, kind: RefusalKind, detail: str) -> None:
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
@@ -60,9 +73,7 @@ class SourceTree:
         self._cache: OrderedDict[str, list[str] | PathRefused] = OrderedDict()
         self._cached_chars = 0
         self._all_files: list[str] | None = None
-        self._declarations: dict[
-            tuple[str, str | None, tuple[str, ...]], tuple[str, int] | None
-        ] = {}
+        self._declarations: dict[tuple[str, str | None, tuple[str, ...]], Declaration | None] = {}
         self._manifest_texts: dict[str, str | None] = {}
 
     def relative(self, raw: str) -> str:
@@ -158,8 +169,8 @@ class SourceTree:
             _, old = self._cache.popitem(last=False)
             self._cached_chars -= sum(len(x) for x in old) if isinstance(old, list) else 0
 
-    def declaration(self, package: Package, preferred: list[str]) -> tuple[str, int] | None:
-        """The (path, line) declaring ``package``: in ``preferred`` files first, then in the
+    def declaration(self, package: Package, preferred: list[str]) -> Declaration | None:
+        """Where ``package`` is declared: in ``preferred`` files first, then in the
         ecosystem's manifests under the root (best rank, then shallowest); memoised."""
         ecosystem = package_ecosystem(package)
         key = (package.name, ecosystem, tuple(preferred))
@@ -175,7 +186,7 @@ class SourceTree:
             text = self._manifest_text(path)
             number = find_line(path, text, package, ecosystem) if text is not None else None
             if number is not None:
-                result = (path, number)
+                result = Declaration(path, number)
                 break
         self._declarations[key] = result
         return result

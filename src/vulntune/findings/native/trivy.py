@@ -57,13 +57,14 @@ from vulntune.findings.native.trivy_ids import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Package,
     Severity,
 )
 
-NAME = "trivy-json"
+NAME: FormatName = "trivy-json"
 
 _FINDING_LISTS = ("Vulnerabilities", "Misconfigurations", "Secrets", "Licenses")
 

@@ -107,7 +107,7 @@ def fast_headers(runs: list[FastRun]) -> list[RunHeader]:
     <vulntune.findings.sarif.fast.FastSarif.runs_at>` read: each run's context and each
     result's :class:`ResultKey`. Raises msgspec's errors for a value it cannot hold."""
     headers: list[RunHeader] = []
-    strings: dict[Any, Any] = {}
+    strings: dict[str, str] = {}  # equal strings kept once (see result_key)
     for run_index, fast_run in enumerate(runs):
         run = SarifRun.from_json(fast_run.meta, run_index)
         decoder = KEY_WITH_MESSAGE_DECODER if run.tool == "trivy" else KEY_DECODER
@@ -173,7 +173,7 @@ def scan_runs(stream: JsonStream, file: str) -> list[RunHeader]:
     """Pass 1 over the ``runs`` array at the stream's position: each run's context, the
     offset of its results array, and each result's :class:`ResultKey`."""
     headers: list[RunHeader] = []
-    strings: dict[Any, Any] = {}
+    strings: dict[str, str] = {}  # equal strings kept once (see result_key)
     for run_index in stream.iter_array():
         if stream.peek() != "{":
             found = kind_name(stream.read_value())

@@ -34,7 +34,7 @@ import contextlib
 import mmap
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -82,7 +82,7 @@ class FastRun:
 class FastSarif:
     """The fast reader of one file; :meth:`close` it (or use it as a context manager)."""
 
-    def __init__(self, fileobj: Any, codec: str, bom: int) -> None:
+    def __init__(self, fileobj: BinaryIO, codec: str, bom: int) -> None:
         self._fileobj = fileobj
         self._usable = codec == "utf-8"
         self._bom = bom

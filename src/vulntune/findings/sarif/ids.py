@@ -63,7 +63,7 @@ class Identity:
     id: str
 
 
-def result_key(result: KeyResult | Result[Any], strings: dict[Any, Any] | None = None) -> ResultKey:
+def result_key(result: KeyResult | Result[Any], strings: dict[str, str] | None = None) -> ResultKey:
     """What the id of ``result`` (a key struct, or a whole result) depends on (see
     :func:`identity`). With ``strings`` (one dict per file), equal rule ids, URIs and ends
     are kept once, not once per result."""
@@ -93,7 +93,8 @@ def result_key(result: KeyResult | Result[Any], strings: dict[Any, Any] | None =
     text = message.text if type(message) in _MESSAGES else None
     end = f"{end_line or start_line or ''}:{end_column or ''}"
     if strings is not None:
-        rule_id = strings.setdefault(rule_id, rule_id)
+        if rule_id is not None:
+            rule_id = strings.setdefault(rule_id, rule_id)
         end = strings.setdefault(end, end)
         if type(uri) is str:
             uri = strings.setdefault(uri, uri)

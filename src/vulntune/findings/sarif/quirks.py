@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from vulntune.findings.common import (
     severity_from_level,
@@ -23,8 +23,12 @@ from vulntune.findings.common import (
     split_versions,
 )
 from vulntune.findings.record import Package, Severity
+from vulntune.findings.sarif.model import Result
+from vulntune.findings.sarif.run import SarifRule, SarifRun, mapping
 
-_LEVELS = ("error", "warning", "note", "none")
+SarifLevel = Literal["error", "warning", "note", "none"]
+_LEVELS: tuple[SarifLevel, ...] = ("error", "warning", "note", "none")
+_NO_PROPERTIES: Mapping[str, Any] = {}
 # SARIF result kinds that are not a failure: their level defaults to "none" (SARIF 3.27.10).
 _NON_FAILURE_KINDS = ("pass", "notApplicable", "informational", "open", "review")
 # Per tool, result/rule property names that hold the tool's own severity word.
@@ -37,8 +41,6 @@ _WORD_KEYS = {
     tool: keys + _GENERIC_SEVERITY_PROPERTIES for tool, keys in _SEVERITY_PROPERTIES.items()
 }
 
-# "Label: value" lines of Trivy's message text; "Vulnerability", "Secret" and "License" are
-# followed by a space instead of a colon.
 # "Label: value" lines of Trivy's message text; "Vulnerability", "Secret" and "License" are
 # followed by a space instead of a colon.
 _TRIVY_LINE_RE = re.compile(
@@ -77,77 +79,76 @@ class SeverityChoice:
     original: str | None
 
 
-def sarif_level(level: Any, kind: Any, rule_default_level: Any) -> str:
+def sarif_level(level: Any, kind: Any, rule_default_level: Any) -> SarifLevel:
     """The effective SARIF level of a result with ``level`` and ``kind``: its own, else (for
     failures) the rule's default, else ``"warning"``; results of a non-failure ``kind``
     default to ``"none"``."""
-    if isinstance(level, str) and level in _LEVELS:
-        return level
+    for known in _LEVELS:  # the level as its Literal (a str compared, not trusted)
+        if level == known:
+            return known
     if kind in _NON_FAILURE_KINDS:
         return "none"
-    if isinstance(rule_default_level, str) and rule_default_level in _LEVELS:
-        return rule_default_level
+    for known in _LEVELS:
+        if rule_default_level == known:
+            return known
     return "warning"
 
 
 def choose_severity(
-    tool: str,
-    level: Any,
-    kind: Any,
-    result_props: Mapping[str, Any],
-    rule_props: Mapping[str, Any],
-    rule_default_level: Any,
+    result: Result[Any],
+    rule: SarifRule | None,
+    run: SarifRun,
     trivy_fields: Mapping[str, str] | None,
-    memo: dict[Any, Any] | None = None,
 ) -> SeverityChoice:
-    """Severity of one SARIF result (its ``level`` and ``kind``), most specific source first:
-    the tool's own severity word (Trivy message, Bandit/DevSkim properties, a ``severity``
+    """Severity of one SARIF result of ``run`` (its ``level`` and ``kind``, and of ``rule``
+    its properties and default level), most specific source first: the tool's own severity
+    word (Trivy message as ``trivy_fields``, Bandit/DevSkim properties, a ``severity``
     property; result, then rule), then ``security-severity`` (result, then rule), then the
     effective level.
 
-    ``memo`` (one dict per run) caches the part decided by the rule and the result's level,
-    which is the same for most results of a rule.
+    The part decided by the rule and the result's level, which is the same for most results
+    of a rule, is remembered in the run (:attr:`SarifRun.severity_memo`).
     """
     if trivy_fields:
         word = trivy_fields.get("Severity")
         found = severity_from_word(word)
         if found is not None:
             return SeverityChoice(found, word)
-    word_keys = _WORD_KEYS.get(tool, _GENERIC_SEVERITY_PROPERTIES)
+    word_keys = _WORD_KEYS.get(run.tool, _GENERIC_SEVERITY_PROPERTIES)
+    result_props = mapping(result.properties)
     if result_props:
         for key in word_keys:
             value = result_props.get(key)
             found = severity_from_word(value) if value is not None else None
             if found is not None:
                 return SeverityChoice(found, value)
-    memo_key = None
-    if memo is not None and "security-severity" not in result_props:
-        memo_key = (
-            "severity",
-            id(rule_props),  # the rule's properties live as long as the run's memo
-            rule_default_level,
-            level if type(level) is str else None,
-            kind if type(kind) is str else None,
-        )
-        cached = memo.get(memo_key)
-        if cached is not None:
-            return cached
-    choice = _rule_level_severity(
-        level, kind, result_props, rule_props, rule_default_level, word_keys
+    rule_props = rule.properties if rule is not None else _NO_PROPERTIES
+    default_level = rule.default_level if rule is not None else None
+    if "security-severity" in result_props:
+        return _rule_level_severity(result, result_props, rule_props, default_level, word_keys)
+    level, kind = result.level, result.kind
+    memo_key = (
+        id(rule_props),  # the rule's properties live as long as the run's memo
+        default_level,
+        level if type(level) is str else None,
+        kind if type(kind) is str else None,
     )
-    if memo_key is not None:
-        memo[memo_key] = choice
+    choice = run.severity_memo.get(memo_key)
+    if choice is None:
+        choice = _rule_level_severity(result, result_props, rule_props, default_level, word_keys)
+        run.severity_memo[memo_key] = choice
     return choice
 
 
 def _rule_level_severity(
-    level: Any,
-    kind: Any,
+    result: Result[Any],
     result_props: Mapping[str, Any],
     rule_props: Mapping[str, Any],
-    rule_default_level: Any,
+    rule_default_level: str | None,
     word_keys: tuple[str, ...],
 ) -> SeverityChoice:
+    """What the rule's severity word, a ``security-severity`` score or the effective level
+    say (:func:`choose_severity` after the tool's own words)."""
     for key in word_keys:
         value = rule_props.get(key)
         found = severity_from_word(value)
@@ -158,5 +159,5 @@ def _rule_level_severity(
         found = severity_from_score(score)
         if found is not None:
             return SeverityChoice(found, str(score).strip())
-    effective = sarif_level(level, kind, rule_default_level)
+    effective = sarif_level(result.level, result.kind, rule_default_level)
     return SeverityChoice(severity_from_level(effective) or Severity.MEDIUM, effective)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from vulntune.findings.common import (
     classify_kind,
@@ -25,6 +25,7 @@ from vulntune.findings.record import (
     FindingKind,
     Fix,
     FixChange,
+    FormatName,
     Location,
     Origin,
     WebTarget,
@@ -47,8 +48,7 @@ from vulntune.findings.sarif.run import SarifRun, items, mapping, message_text, 
 if TYPE_CHECKING:
     from vulntune.findings.sarif.ids import Identity
 
-FORMAT_NAME = "sarif"
-_NO_RULE_PROPS: Mapping[str, Any] = {}
+FORMAT_NAME: FormatName = "sarif"
 
 
 def build_finding(
@@ -58,7 +58,7 @@ def build_finding(
     file: str,
     index: int,
     shared_ids: Container[str],
-    location: Any = UNSET,
+    location: Location | UnsetType | None = UNSET,
 ) -> Finding:
     """One SARIF result as a Finding. An id in ``shared_ids`` (shared in the file by results
     that end in different places) is made distinct by the end, as the native parsers do.
@@ -77,16 +77,7 @@ def build_finding(
     if run.tool == "trivy" and not trivy_fields:
         # The id only needs the message of package results; severity reads every message.
         trivy_fields = parse_trivy_message(message_text(result.message) or "")
-    severity = choose_severity(
-        run.tool,
-        result.level,
-        result.kind,
-        result_props,
-        rule.properties if rule is not None else _NO_RULE_PROPS,
-        rule.default_level if rule is not None else None,
-        trivy_fields,
-        run.memo,
-    )
+    severity = choose_severity(result, rule, run, trivy_fields)
     result_tags = string_list(result_props.get("tags")) if result_props else []
     tags = list(rule.tags) if rule is not None else []
     if result_tags:
@@ -189,11 +180,11 @@ def location_of(location: Any, run: SarifRun) -> Location | None:
 
 def _kind(run: SarifRun, ident: Identity) -> FindingKind:
     rule_name = ident.rule.name if ident.rule is not None else None
-    key = ("kind", ident.rule_id, rule_name, ident.package is not None)
-    kind = run.memo.get(key)
+    key = (ident.rule_id, rule_name, ident.package is not None)
+    kind = run.kind_memo.get(key)
     if kind is None:
         kind = classify_kind(run.tool, ident.rule_id, rule_name, ident.package is not None)
-        run.memo[key] = kind
+        run.kind_memo[key] = kind
     return kind
 
 
@@ -317,12 +308,14 @@ def _web_target(web_request: Any) -> WebTarget | None:
 def _result_cwes(run: SarifRun, result: Result[Any], props: Mapping[str, Any]) -> list[str]:
     tags = tuple(string_list(props.get("tags")))
     cwe = props.get("cwe")
-    key = ("cwes", tags, cwe if isinstance(cwe, str) else None)
-    found = run.memo.get(key) if cwe is None or isinstance(cwe, str) else None
-    if found is None:
+    if cwe is None or isinstance(cwe, str):  # a list or an object is read, not remembered
+        key = (tags, cwe)
+        found = run.cwe_memo.get(key)
+        if found is None:
+            found = run.cwe_memo[key] = extract_cwe_ids(list(tags), cwe)
+        found = list(found)
+    else:
         found = extract_cwe_ids(list(tags), cwe)
-        run.memo[key] = found
-    found = list(found)
     for raw in items(result.taxa):
         taxon = mapping(raw)
         taxonomy = text_of(mapping(taxon.get("toolComponent")).get("name")) or ""
@@ -337,12 +330,12 @@ def _vulnerability_ids(
 ) -> list[str]:
     """Advisory ids: the rule id or a tag when it is one, Trivy's "Vulnerability" line, and
     for dependency findings any id the message names."""
-    key = ("vulns", ident.rule_id, *tags)
-    found = run.memo.get(key)
+    key = (ident.rule_id, *tags)
+    found = run.vulnerability_memo.get(key)
     if found is None:
         found = [x.strip() for x in (ident.rule_id, *tags) if is_vulnerability_id(x)]
         found = extract_vulnerability_ids(found)
-        run.memo[key] = found
+        run.vulnerability_memo[key] = found
     found = list(found)
     extra: list[str] = []
     if ident.trivy_fields and ident.trivy_fields.get("Vulnerability"):

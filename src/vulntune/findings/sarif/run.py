@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vulntune.findings.common import (
     canonical_tool,
@@ -22,7 +22,11 @@ from vulntune.findings.common import (
     uri_to_path,
 )
 from vulntune.findings.native.trivy_ids import trivy_image_scope
+from vulntune.findings.record import FindingKind
 from vulntune.findings.sarif.model import EMPTY_MESSAGE, ArtifactLocation, Message
+
+if TYPE_CHECKING:
+    from vulntune.findings.sarif.quirks import SeverityChoice
 
 _EMPTY: Mapping[str, Any] = {}
 _UNSEEN = object()  # a cache miss (None is a cached answer)
@@ -122,7 +126,16 @@ class SarifRun:
     image_tag: str | None = None
     _rules: dict[tuple[int, int], SarifRule | None] = field(default_factory=dict)
     _rule_ids: dict[str, tuple[int, int]] | None = None
-    memo: dict[Any, Any] = field(default_factory=dict)  # per-rule values the builder derives
+    # What the builder derives once per rule (most results of a rule agree on these): the
+    # severity by (rule properties' id, default level, level, kind), the kind by (rule id,
+    # rule name, has a package), CWE ids by (result tags, result "cwe"), advisory ids by
+    # (rule id, *tags).
+    severity_memo: dict[tuple[int, str | None, str | None, str | None], SeverityChoice] = field(
+        default_factory=dict
+    )
+    kind_memo: dict[tuple[str, str | None, bool], FindingKind] = field(default_factory=dict)
+    cwe_memo: dict[tuple[tuple[str, ...], str | None], list[str]] = field(default_factory=dict)
+    vulnerability_memo: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     _paths: dict[tuple[str | None, str | None, int | None], str | None] = field(
         default_factory=dict
     )

@@ -103,12 +103,20 @@ def _value_regex(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Flagged:
+class FlaggedRegion:
     """A region a secret scanner flagged: its lines hold a secret even where the scanner's
     match was masked and cannot be found in them."""
 
     location: Location
     rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A text with the known secrets replaced, and whether there was any."""
+
+    text: str
+    found: bool
 
 
 def _distinctive(value: str) -> bool:
@@ -122,7 +130,7 @@ class SecretIndex:
 
     def __init__(self) -> None:
         self._rules: dict[str, str] = {}  # secret value -> rule that reported it
-        self._flagged: dict[str, list[_Flagged]] = {}  # path -> flagged regions
+        self._flagged: dict[str, list[FlaggedRegion]] = {}  # path -> flagged regions
         self._pattern: re.Pattern[str] | None = None
         self._pattern_rules: list[str] = []
 
@@ -138,14 +146,14 @@ class SecretIndex:
         self._pattern = None
         loc = finding.location
         if loc is not None and loc.path and loc.start_line is not None:
-            self._flagged.setdefault(loc.path, []).append(_Flagged(loc, finding.rule_id))
+            self._flagged.setdefault(loc.path, []).append(FlaggedRegion(loc, finding.rule_id))
 
     def __bool__(self) -> bool:
         return bool(self._rules or self._flagged)
 
-    def known(self, text: str, masked: bool = False) -> tuple[str, bool]:
+    def known(self, text: str, masked: bool = False) -> Replacement:
         """``text`` with every known secret value replaced (and with ``masked``, any
-        asterisk-masked value too); and whether anything was replaced."""
+        asterisk-masked value too), and whether anything was replaced."""
         count = 0
         if self._rules:
             pattern = self._compiled()
@@ -153,9 +161,9 @@ class SecretIndex:
         if masked and "***" in text:
             text, n = MASKED.subn(lambda m: marker("masked-secret", len(m.group(0))), text)
             count += n
-        return text, count > 0
+        return Replacement(text, count > 0)
 
-    def flagged(self, path: str, line: int) -> _Flagged | None:
+    def flagged(self, path: str, line: int) -> FlaggedRegion | None:
         """The flagged region of ``path`` that covers ``line``, if any."""
         for region in self._flagged.get(path, ()):
             start = region.location.start_line or 0

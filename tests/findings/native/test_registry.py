@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from vulntune.findings.common import canonical_tool
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.native.registry import FORMATS
-from vulntune.findings.record import Finding
+from vulntune.findings.record import Finding, FormatName
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
 
@@ -28,6 +29,14 @@ EXPECTED = {
     "zap": "zap-json",
 }
 ERROR_REPORTS = {"npm-error.json", "semgrep-fatal.json"}
+
+
+def test_the_format_names_are_the_closed_set_a_finding_records():
+    names = [f.name for f in FORMATS]
+    assert sorted(names) == sorted(EXPECTED.values())
+    assert {*names, "sarif"} == set(get_args(FormatName)) and len(names) == len(set(names))
+
+
 FIXTURE_FILES = sorted(p.name for p in FIXTURES.glob("*.json"))
 
 
