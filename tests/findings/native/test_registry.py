@@ -85,8 +85,8 @@ def test_every_parser_keeps_the_record_contract(name, load):
             assert not finding.location.path.startswith("/home/runner/")
 
 
-def test_no_native_format_claims_sarif_or_other_corpus_files(corpus):
-    for path in sorted(corpus.rglob("*")):
+def test_no_native_format_claims_sarif_or_other_corpus_files(webauthn_corpus):
+    for path in sorted(webauthn_corpus.rglob("*")):
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8-sig")

@@ -18,9 +18,15 @@ from vulntune.findings.parse import parse_file
 from vulntune.findings.record import Finding, Location, fingerprint, place_fingerprint
 from vulntune.findings.sarif.fast import FastSarif
 
-from ..conftest import CORPUS_ROOT, SARIF_FIXTURES
+from ...corpus_data import corpus_files
+from ..conftest import SARIF_FIXTURES
 
-SARIF_FILES = sorted(SARIF_FIXTURES.glob("*.sarif")) + sorted(CORPUS_ROOT.rglob("*.sarif"))
+# Every SARIF fixture and every SARIF file of the corpus, by name (the corpus is written out
+# by the scanner_corpus fixture).
+SARIF_CASES = [
+    *(f"fixtures/{p.name}" for p in sorted(SARIF_FIXTURES.glob("*.sarif"))),
+    *(f"corpus/{name}" for name in corpus_files(".sarif")),
+]
 
 
 def outcome(path: Path, **options: bool) -> list[Finding] | str:
@@ -38,8 +44,10 @@ def stream_outcome(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Finding]
         return outcome(path)
 
 
-@pytest.mark.parametrize("path", [p for p in SARIF_FILES if p.is_file()], ids=lambda p: p.name)
-def test_fast_path_equals_the_stream_on_every_sarif_file(path, monkeypatch):
+@pytest.mark.parametrize("case", SARIF_CASES)
+def test_fast_path_equals_the_stream_on_every_sarif_file(case, scanner_corpus, monkeypatch):
+    source, name = case.split("/", 1)
+    path = SARIF_FIXTURES / name if source == "fixtures" else scanner_corpus / name
     expected = stream_outcome(path, monkeypatch)
     assert outcome(path) == expected
     assert outcome(path, whole_file=True) == expected
