@@ -20,6 +20,7 @@ the markdown section into that file, between this benchmark's markers only.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -34,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
+# The scanner corpus the tests use: real CI output, large files gzip-compressed.
+CORPUS_DATA = REPO / "tests" / "data" / "corpus"
 START, END = "<!-- ingest_throughput:start -->", "<!-- ingest_throughput:end -->"
 OURS, THEIRS = "vulntune ingest (parse+redact+dedupe)", "sarif summary (sarif-tools)"
 
@@ -300,6 +302,25 @@ def markdown(measures: list[Measure], large: Path, results: int, runs: dict[str,
     return "\n".join(lines) + "\n"
 
 
+def write_corpus_sarif(folder: Path) -> list[Path]:
+    """The corpus's SARIF files written out decompressed, under their real names, below
+    ``folder``; sorted. Fails when the repository holds none."""
+    written = []
+    for stored in CORPUS_DATA.rglob("*"):
+        name = stored.relative_to(CORPUS_DATA).as_posix().removesuffix(".gz")
+        if not stored.is_file() or not name.endswith(".sarif"):
+            continue
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        opener = gzip.open if stored.suffix == ".gz" else open
+        with opener(stored, "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out)
+        written.append(target)
+    if not written:
+        raise SystemExit(f"no SARIF files under {CORPUS_DATA}")
+    return sorted(written)
+
+
 def write_results(section: str, path: Path) -> None:
     """Replace this benchmark's section of ``path`` (between its markers), or append it."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
@@ -325,12 +346,10 @@ def main() -> None:
         results = write_large_sarif(large, args.size_mb)
         print(f"generated {large.stat().st_size / 1e6:.1f} MB, {results} results", file=sys.stderr)
         measures = run_suite("large SARIF", [large], args.runs, workdir)
-        corpus = sorted(CORPUS.rglob("*.sarif"))
-        corpus = [p for p in corpus if p.is_file()]
+        corpus = write_corpus_sarif(workdir / "corpus")
         runs = {"large SARIF": args.runs}
-        if corpus:
-            measures += run_suite(f"corpus SARIF x{len(corpus)}", corpus, args.corpus_runs, workdir)
-            runs[f"corpus SARIF x{len(corpus)}"] = args.corpus_runs
+        measures += run_suite(f"corpus SARIF x{len(corpus)}", corpus, args.corpus_runs, workdir)
+        runs[f"corpus SARIF x{len(corpus)}"] = args.corpus_runs
         section = markdown(measures, large, results, runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: an isolated model cache and small example datasets."""
+"""Fixtures shared by the whole suite: an isolated model cache, small example datasets, and
+the scanner corpus kept in the repository."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .corpus_data import WEBAUTHN, materialise
 
 _WORDS = (
     "sql injection query parameter user input escape cursor execute token secret header "
@@ -93,3 +96,16 @@ def tiny_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "tiny.json"
     path.write_text(json.dumps(TINY_CONFIG))
     return path
+
+
+@pytest.fixture(scope="session")
+def scanner_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scanner corpus of tests/data/corpus written out once per session, decompressed and
+    under the real file names: a folder holding ``webauthn-server-ci/``."""
+    return materialise(tmp_path_factory.mktemp("scanner-corpus"))
+
+
+@pytest.fixture(scope="session")
+def webauthn_corpus(scanner_corpus: Path) -> Path:
+    """The webauthn-server-ci folder of the corpus (real CI output of one public project)."""
+    return scanner_corpus / WEBAUTHN

@@ -17,7 +17,6 @@ from vulntune.findings.ingest import ingest_paths
 REPORTS = (
     Path(__file__).resolve().parent / "findings" / "fixtures" / "ingest" / "canary" / "reports"
 )
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 
 
 @pytest.fixture()
@@ -115,20 +114,19 @@ def test_file_names_with_markup_are_printed_verbatim(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "[bold]x.json" in result.stderr
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
-def test_console_script_on_the_corpus_with_a_bad_source_root(tmp_path):
+def test_console_script_on_the_corpus_with_a_bad_source_root(tmp_path, scanner_corpus):
     """The real entry point in a subprocess: VulntuneErrors become one line and exit 1."""
     cli = [sys.executable, "-m", "vulntune.cli", "ingest"]
     bad = subprocess.run(
-        [*cli, str(CORPUS), "--source-root", str(tmp_path / "nope")],
+        [*cli, str(scanner_corpus), "--source-root", str(tmp_path / "nope")],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'nope'}: the source root is not a directory"
     ]
-    good = subprocess.run([*cli, str(CORPUS)], capture_output=True, text=True, cwd=tmp_path,
+    good = subprocess.run([*cli, str(scanner_corpus)], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120)  # fmt: skip
     assert good.returncode == 0, good.stderr
-    expected = ingest_paths([CORPUS]).findings  # exact counts are pinned in test_ingest.py
+    expected = ingest_paths([scanner_corpus]).findings  # exact counts are pinned in test_ingest.py
     assert [f["id"] for f in read_jsonl(tmp_path / "findings.jsonl")] == [f.id for f in expected]

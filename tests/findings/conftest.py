@@ -1,4 +1,5 @@
-"""Fixtures for the findings tests: the SARIF fixture folder, the corpus, a SARIF generator."""
+"""Fixtures for the findings tests: the SARIF fixture folder and a SARIF generator (the scanner
+corpus is tests/conftest.py's ``webauthn_corpus``)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,12 @@ from pathlib import Path
 import pytest
 
 SARIF_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sarif"
-# Real scanner output, read-only, next to the repository (../shared); absent outside it.
-CORPUS_ROOT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
 
 
 @pytest.fixture
 def sarif_fixture() -> Callable[[str], Path]:
     """Path of one file in tests/findings/fixtures/sarif."""
     return lambda name: SARIF_FIXTURES / name
-
-
-@pytest.fixture
-def webauthn_corpus() -> Path:
-    """The webauthn-server-ci corpus folder; skips the test where ../shared is absent."""
-    root = CORPUS_ROOT / "webauthn-server-ci"
-    if not root.is_dir():
-        pytest.skip(f"scanner corpus not found at {root} (it lives in ../shared next to the repo)")
-    return root
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vulntune.cli import app
-from vulntune.findings.ingest import finding_line, ingest_paths, write_jsonl
+from vulntune.findings.ingest import ingest_paths, write_jsonl
 
 CANARY = "Zebra-Marmalade-Quixotic-Harbor-4417"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest" / "canary"
@@ -52,7 +52,7 @@ def test_canary_never_reaches_the_findings(tmp_path, with_source):
     write_jsonl(report.findings, out)
     assert_no_canary(out.read_text(encoding="utf-8"))
     assert_no_canary(json.dumps([f.to_dict() for f in report.findings]))
-    assert_no_canary("".join(finding_line(f) for f in report.findings))
+    assert_no_canary("".join(f.to_json() for f in report.findings))
 
 
 @pytest.mark.parametrize("one", sorted(p.name for p in REPORTS.iterdir()))
@@ -60,7 +60,7 @@ def test_canary_never_reaches_the_findings_of_each_report_alone(one):
     """Each report on its own: no help from the secrets the other reports told about."""
     report = ingest_paths([REPORTS / one], SOURCE)
     assert report.findings and report.errors == []
-    assert_no_canary("".join(finding_line(f) for f in report.findings))
+    assert_no_canary("".join(f.to_json() for f in report.findings))
 
 
 @pytest.mark.parametrize("output", ["findings.jsonl", "-"])

@@ -19,19 +19,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vulntune.findings.formats import FindingsInputError
-from vulntune.findings.ingest import finding_line, ingest_paths
+from vulntune.findings.ingest import ingest_paths, write_jsonl
 from vulntune.findings.parse import parse_file
+from vulntune.findings.record import fingerprint
 
-TESTS = Path(__file__).resolve().parent
-CORPUS = (TESTS.parents[1] / ".." / "shared" / "corpus").resolve()
-_SEEDS = [
-    *sorted((TESTS / "fixtures" / "ingest" / "canary" / "reports").iterdir()),
-    *sorted((TESTS / "fixtures" / "native").glob("*.json")),
-    *sorted(p for p in CORPUS.rglob("*") if p.suffix in (".sarif", ".json") and p.is_file()),
-]
+from ..corpus_data import corpus_files, read_corpus_file
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Seeds by name: the canary reports, the native fixtures and the corpus's SARIF and JSON files
+# (read from the repository, decompressed).
+_SEED_BYTES = {
+    **{
+        f"fixtures/{p.relative_to(FIXTURES).as_posix()}": p.read_bytes()
+        for p in [
+            *sorted((FIXTURES / "ingest" / "canary" / "reports").iterdir()),
+            *sorted((FIXTURES / "native").glob("*.json")),
+        ]
+    },
+    **{f"corpus/{name}": read_corpus_file(name) for name in corpus_files(".sarif", ".json")},
+}
 # Small files only, so that a few hundred examples run in seconds.
-SEEDS = [p for p in _SEEDS if p.stat().st_size <= 120_000]
-SEED_BYTES = {p: p.read_bytes() for p in SEEDS}
+SEED_BYTES = {name: data for name, data in _SEED_BYTES.items() if len(data) <= 120_000}
+SEEDS = sorted(SEED_BYTES)
 
 # VULNTUNE_FUZZ_EXAMPLES=5000 explores further (locally); CI uses the small default.
 FUZZ = settings(
@@ -60,7 +69,7 @@ def check_file(data: bytes) -> None:
         else:
             assert report.errors == [] and len(report.findings) <= len(findings)
         for finding in report.findings:
-            json.loads(finding_line(finding))
+            json.loads(finding.to_json())
 
 
 seed_files = st.sampled_from(SEEDS)
@@ -68,7 +77,7 @@ seed_files = st.sampled_from(SEEDS)
 
 @FUZZ
 @given(seed_files, st.data())
-def test_byte_mutations_never_crash(seed: Path, data: st.DataObject):
+def test_byte_mutations_never_crash(seed: str, data: st.DataObject):
     raw = bytearray(SEED_BYTES[seed])
     for _ in range(data.draw(st.integers(1, 6), label="mutations")):
         position = data.draw(st.integers(0, max(0, len(raw) - 1)), label="position")
@@ -84,7 +93,7 @@ def test_byte_mutations_never_crash(seed: Path, data: st.DataObject):
 
 @FUZZ
 @given(seed_files, st.floats(0.0, 1.0))
-def test_truncations_never_crash(seed: Path, fraction: float):
+def test_truncations_never_crash(seed: str, fraction: float):
     raw = SEED_BYTES[seed]
     check_file(raw[: int(len(raw) * fraction)])
 
@@ -126,7 +135,7 @@ def _at(node: Any, path: tuple) -> Any:
 
 @FUZZ
 @given(seed_files, st.data())
-def test_json_level_mutations_never_crash(seed: Path, data: st.DataObject):
+def test_json_level_mutations_never_crash(seed: str, data: st.DataObject):
     doc = json.loads(SEED_BYTES[seed].decode("utf-8-sig"))
     for _ in range(data.draw(st.integers(1, 4), label="mutations")):
         containers = _containers(doc)
@@ -146,10 +155,18 @@ def test_json_level_mutations_never_crash(seed: Path, data: st.DataObject):
     check_file(text.encode(encoding, errors="surrogatepass"))
 
 
-def test_lone_surrogate_in_a_rule_id_is_not_a_crash():
+def test_lone_surrogate_in_a_rule_id_is_kept_and_written_as_its_escape(tmp_path):
     sarif = {
         "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": "x"}},
                   "results": [{"ruleId": "\ud800", "message": {"text": "m"}}]}],
     }  # fmt: skip
-    check_file(json.dumps(sarif).encode("ascii"))
+    data = json.dumps(sarif).encode("ascii")
+    check_file(data)
+    path = tmp_path / "report.sarif"
+    path.write_bytes(data)
+    (finding,) = parse_file(path)
+    assert finding.rule_id == "\ud800" and finding.id == fingerprint("x", "\ud800")
+    assert write_jsonl(ingest_paths([path]).findings, tmp_path / "findings.jsonl") == 1
+    line = (tmp_path / "findings.jsonl").read_text(encoding="utf-8")
+    assert '"rule_id":"\\ud800"' in line and json.loads(line)["rule_id"] == "\ud800"

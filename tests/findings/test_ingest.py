@@ -13,19 +13,13 @@ import pytest
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.ingest import (
     IngestError,
-    finding_line,
     ingest_paths,
     merge_duplicates,
     write_jsonl,
 )
 from vulntune.findings.record import Finding, FindingKind, Location, Origin, Severity
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
-WEBAUTHN = CORPUS / "webauthn-server-ci"
-SEMGREP = WEBAUTHN / "semgrep-results-workflow_dispatch-392"
-TRIVY = WEBAUTHN / "docker-security-scan-results-trivy-action"
-
-needs_corpus = pytest.mark.skipif(not WEBAUTHN.is_dir(), reason="../shared/corpus not present")
+SEMGREP = "semgrep-results-workflow_dispatch-392"  # a folder of the webauthn corpus
 
 
 def make(id_: str, **kw) -> Finding:
@@ -59,9 +53,8 @@ def fake_parser(table: dict[str, list[Finding] | Exception]):
 # --------------------------------------------------------------------------------------------
 
 
-@needs_corpus
-def test_corpus_folder_end_to_end_exact_counts():
-    report = ingest_paths([CORPUS])
+def test_corpus_folder_end_to_end_exact_counts(scanner_corpus):
+    report = ingest_paths([scanner_corpus])
     assert len(report.findings) == 256
     # Semgrep SARIF+JSON (107) and the two Trivy files repeating the two image runs of the
     # third (44 + 40). The same jar in the third's two images is two findings: a Trivy id
@@ -83,11 +76,11 @@ def test_corpus_folder_end_to_end_exact_counts():
     assert len({f.id for f in report.findings}) == 256
 
 
-@needs_corpus
-def test_semgrep_sarif_and_native_json_of_one_scan_merge_to_107():
-    sarif_only = ingest_paths([SEMGREP / "semgrep.sarif"])
-    json_only = ingest_paths([SEMGREP / "semgrep-results.json"])
-    both = ingest_paths([SEMGREP])
+def test_semgrep_sarif_and_native_json_of_one_scan_merge_to_107(webauthn_corpus):
+    semgrep = webauthn_corpus / SEMGREP
+    sarif_only = ingest_paths([semgrep / "semgrep.sarif"])
+    json_only = ingest_paths([semgrep / "semgrep-results.json"])
+    both = ingest_paths([semgrep])
     assert len(sarif_only.findings) == len(json_only.findings) == 107
     assert {f.id for f in sarif_only.findings} == {f.id for f in json_only.findings}
     assert len(both.findings) == 107 and both.duplicates == 107
@@ -97,13 +90,12 @@ def test_semgrep_sarif_and_native_json_of_one_scan_merge_to_107():
     json_first = json_only.findings[0]
     assert set(json_first.tags) <= set(merged.tags)
     # Same result given twice (folder + file inside it) is read once.
-    twice = ingest_paths([SEMGREP, SEMGREP / "semgrep.sarif"])
+    twice = ingest_paths([semgrep, semgrep / "semgrep.sarif"])
     assert len(twice.files) == 2 and len(twice.findings) == 107
 
 
-@needs_corpus
-def test_unreadable_files_are_reported_and_the_others_still_go_through(tmp_path):
-    shutil.copy(SEMGREP / "semgrep.sarif", tmp_path / "good.sarif")
+def test_unreadable_files_are_reported_and_the_others_still_go_through(tmp_path, webauthn_corpus):
+    shutil.copy(webauthn_corpus / SEMGREP / "semgrep.sarif", tmp_path / "good.sarif")
     (tmp_path / "broken.json").write_text('{"runs": [{"tool": ')
     (tmp_path / "other.json").write_text('{"hello": "world"}')
     (tmp_path / "empty.sarif").write_text("")
@@ -208,7 +200,7 @@ def test_secret_findings_redact_other_findings_too(tmp_path):
     leak = make("s", tool="gitleaks", kind=FindingKind.SECRET, snippet=f"KEY={secret}")
     other = make("o", message=f"value {secret} is hard-coded")
     report = ingest_paths([tmp_path / "r.json"], parse=fake_parser({"r.json": [other, leak]}))
-    assert secret not in "".join(finding_line(f) for f in report.findings)
+    assert secret not in "".join(f.to_json() for f in report.findings)
     assert all(f.redacted for f in report.findings)
 
 
@@ -259,13 +251,3 @@ def test_write_jsonl_errors_name_the_output(tmp_path):
 def test_write_jsonl_creates_missing_parent_folders(tmp_path):
     assert write_jsonl([make("1")], tmp_path / "no" / "such" / "findings.jsonl") == 1
     assert (tmp_path / "no" / "such" / "findings.jsonl").read_text().count("\n") == 1
-
-
-@needs_corpus
-def test_finding_line_is_exactly_to_dict(tmp_path):
-    fixtures = Path(__file__).resolve().parent / "fixtures"
-    report = ingest_paths([CORPUS, fixtures], fixtures / "ingest" / "canary" / "source")
-    assert len(report.findings) > 300
-    for finding in report.findings:
-        expected = json.dumps(finding.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        assert finding_line(finding) == expected

@@ -6,12 +6,12 @@ and a parser. SARIF is handled by its own streaming reader because SARIF files c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vulntune.errors import VulntuneError
-from vulntune.findings.record import Finding
+from vulntune.findings.record import Finding, FormatName
 
 
 class FindingsInputError(VulntuneError):
@@ -26,7 +26,7 @@ class FindingsInputError(VulntuneError):
 class FindingsFormat(Protocol):
     """A native (non-SARIF) scanner output format."""
 
-    name: str  # e.g. "semgrep-json"; recorded in Finding.origin.format
+    name: FormatName  # recorded in Finding.origin.format
 
     def matches(self, doc: Any) -> bool:
         """True when the decoded JSON document is in this format (decided by content only)."""
@@ -41,9 +41,9 @@ class FindingsFormat(Protocol):
 class SimpleFormat:
     """A FindingsFormat built from two functions (what most parser modules export)."""
 
-    name: str
-    matches_fn: Any
-    parse_fn: Any
+    name: FormatName
+    matches_fn: Callable[[Any], bool]
+    parse_fn: Callable[[Any, str], Iterator[Finding]]
 
     def matches(self, doc: Any) -> bool:
         return bool(self.matches_fn(doc))

@@ -2,10 +2,10 @@
 
 The format is decided by content, never by file name: a JSON object with a ``runs`` array is
 SARIF (:mod:`vulntune.findings.sarif`; UTF-8 files are memory-mapped and decoded by msgspec
-where :mod:`vulntune.findings.sarif_fast` accepts them, others are streamed); any other JSON
+where :mod:`vulntune.findings.sarif.fast` accepts them, others are streamed); any other JSON
 document is decoded once and given to the first native format in
-:data:`vulntune.findings.native.FORMATS` whose ``matches`` accepts it. Everything else raises
-one :class:`FindingsInputError` naming the file and what is wrong with it.
+:data:`vulntune.findings.native.registry.FORMATS` whose ``matches`` accepts it. Everything else
+raises one :class:`FindingsInputError` naming the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import msgspec
 from vulntune.findings import sarif
 from vulntune.findings.formats import FindingsFormat, FindingsInputError
 from vulntune.findings.reader import JsonStream, open_json_stream
-from vulntune.findings.record import Finding
-from vulntune.findings.sarif_fast import FastRun, FastSarif
+from vulntune.findings.record import Finding, FormatName
+from vulntune.findings.sarif.fast import FastRun, FastSarif
 
 SARIF_FORMAT = sarif.FORMAT_NAME
 _MSGSPEC_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
@@ -38,9 +38,9 @@ _NOT_JSON_HINTS = {
 class _Opened:
     """A document read as far as needed to know its format."""
 
-    format: str  # "sarif" or a native format name
+    format: FormatName
     sarif_runs: list[sarif.RunHeader] | None = None
-    fast_runs: list[FastRun] | None = None  # SARIF read by sarif_fast (sarif_runs is [])
+    fast_runs: list[FastRun] | None = None  # SARIF read by sarif.fast (sarif_runs is [])
     doc: Any = None
     native: FindingsFormat | None = None
 
@@ -102,7 +102,7 @@ def _reopen(stream: JsonStream, name: str) -> _Opened:
     return _open(stream, name, None)
 
 
-def detect_format(path: Path, display_name: str | None = None) -> str:
+def detect_format(path: Path, display_name: str | None = None) -> FormatName:
     """The format name of a file (``"sarif"`` or a native format's ``name``), by content;
     raises FindingsInputError like :func:`parse_file` when it is in no known format."""
     name = display_name or str(path)
@@ -165,7 +165,8 @@ def _open(stream: JsonStream, name: str, fast: FastSarif | None) -> _Opened:
 
 
 def _native_format(doc: Any, name: str) -> FindingsFormat:
-    from vulntune.findings.native import FORMATS  # import here: native parsers are optional
+    # Imported here: a file of SARIF only never loads the native parsers.
+    from vulntune.findings.native.registry import FORMATS
 
     for fmt in FORMATS:
         if fmt.matches(doc):

@@ -276,7 +276,9 @@ class JsonStream:
             )
 
 
-def open_json_stream(path: Path, name: str | None = None, chunk_chars: int = DEFAULT_CHUNK_CHARS):
+def open_json_stream(
+    path: Path, name: str | None = None, chunk_chars: int = DEFAULT_CHUNK_CHARS
+) -> tuple[BinaryIO, JsonStream]:
     """Open ``path`` and return ``(file, JsonStream)``; the caller closes the file.
 
     Raises FindingsInputError (naming ``name`` or the path) when the file cannot be opened,

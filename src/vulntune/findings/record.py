@@ -3,15 +3,35 @@
 One record shape for every tool, so that everything downstream (datasets, training, analysis)
 never needs to know which scanner produced a finding. Records are plain dataclasses with
 ``slots`` because a large SARIF file yields hundreds of thousands of them.
+
+A record has one serialised form, :meth:`Finding.to_dict` (and :meth:`Finding.to_json`, the
+line the findings JSONL file holds): enums as their values, and the optional parts that are
+empty (None, False, an empty list) left out, so a finding costs only the fields it has.
+:meth:`Finding.from_dict` reads it back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, Literal
+
+# The formats findings are read from: SARIF, and one native JSON format per scanner
+# (vulntune.findings.native.registry.FORMATS).
+FormatName = Literal[
+    "sarif",
+    "bandit-json",
+    "checkov-json",
+    "gitleaks-json",
+    "npm-audit-json",
+    "osv-scanner-json",
+    "pip-audit-json",
+    "semgrep-json",
+    "trivy-json",
+    "zap-json",
+]
 
 
 class Severity(StrEnum):
@@ -122,7 +142,7 @@ class Origin:
     """Where a finding came from: the input file, the format, and its position in the file."""
 
     file: str
-    format: str  # e.g. "sarif", "semgrep-json", "trivy-json"
+    format: FormatName
     index: int  # 0-based position of the result in the file (across runs)
     run_index: int | None = None  # SARIF run index
 
@@ -161,8 +181,13 @@ class Finding:
     redacted: bool = False  # a secret was replaced by a marker somewhere in this record
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: enums as their values, empty optional parts left out."""
-        return _prune(dataclasses.asdict(self))
+        """A JSON-ready dict: enums as their values, empty optional parts (None, False, an
+        empty list) left out at every level; ``0`` and ``""`` are values and are kept."""
+        return _plain(self)
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as one line of JSON (no trailing newline), non-ASCII text as is."""
+        return _ENCODER.encode(_plain(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -185,24 +210,39 @@ class Finding:
             d["web"] = WebTarget(**web)
         if d.get("fix") is not None:
             fix = dict(d["fix"])
-            fix["changes"] = [FixChange(**x) for x in fix.get("changes", [])]
+            # A change without a file (path None) was written without "path".
+            fix["changes"] = [FixChange(**{"path": None, **x}) for x in fix.get("changes", [])]
             d["fix"] = Fix(**fix)
         return cls(**d)
 
 
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        # Identity checks: 0 and "" are real values (index 0, empty message) and are kept.
-        return {k: _prune(v) for k, v in value.items() if not _is_empty(v)}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: object) -> Any:
+    """``value`` (a record, a list, an enum or a JSON scalar) as JSON-ready data: records
+    become dicts without their None/False/empty-list fields, enums their values.
+
+    Written out rather than ``dataclasses.asdict`` plus a pruning pass, which deep-copies
+    every value first and makes writing a large ingest three times slower."""
     if isinstance(value, Enum):
         return value.value
-    return value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value is False or (isinstance(value, list) and not value)
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+    out = {}
+    for name in names:
+        item = getattr(value, name)
+        # Identity checks: 0 and "" are real values (index 0, empty message) and are kept.
+        if item is None or item is False or (isinstance(item, list) and not item):
+            continue
+        out[name] = _plain(item)
+    return out
 
 
 def fingerprint(

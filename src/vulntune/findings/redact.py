@@ -1,7 +1,7 @@
 """Secret redaction of findings: nothing that looks like a credential leaves the ingester.
 
-Markers and the generic detectors are in :mod:`vulntune.findings.secret_patterns`, what
-secret scanners report in :mod:`vulntune.findings.secret_index`; this module applies both to
+Markers and the generic detectors are in :mod:`vulntune.findings.secrets.patterns`, what
+secret scanners report in :mod:`vulntune.findings.secrets.index`; this module applies both to
 every text of a finding:
 
 - Secret findings (kind ``secret``, a secret scanner such as gitleaks, a rule tagged
@@ -38,13 +38,13 @@ from vulntune.findings.record import (
     WebInstance,
     WebTarget,
 )
-from vulntune.findings.secret_index import (
+from vulntune.findings.secrets.index import (
     SECRET_SCANNERS,
     SecretIndex,
     is_secret_finding,
     secret_values,
 )
-from vulntune.findings.secret_patterns import (
+from vulntune.findings.secrets.patterns import (
     MARKER_RE,
     length_class,
     looks_random,
@@ -90,7 +90,7 @@ def redact_finding(finding: Finding, index: SecretIndex | None = None) -> Findin
             if value is None:
                 return None
             for known in indexes:
-                value = known.known(value, masked=secret)[0]
+                value = known.known(value, masked=secret).text
             return redact_text(value)
 
     else:
@@ -243,8 +243,9 @@ def redact_lines(
         found = False
         region = None
         for index in indexes:
-            line, hit = index.known(line)
-            found = found or hit
+            replaced = index.known(line)
+            line = replaced.text
+            found = found or replaced.found
             if region is None and path is not None:
                 region = index.flagged(path, number)
         if region is not None and not found:

@@ -80,8 +80,8 @@ def test_empty_report(load):
     assert parse(load("osv-empty.json")) == []
 
 
-def test_corpus_report_one_finding_per_group(corpus):
-    path = corpus / "osv-scanner-results-workflow_dispatch-392" / "osv-results.json"
+def test_corpus_report_one_finding_per_group(webauthn_corpus):
+    path = webauthn_corpus / "osv-scanner-results-workflow_dispatch-392" / "osv-results.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     findings = parse(doc, str(path))
     # 4 lockfiles, 32 vulnerable package entries, 46 vulnerability groups.

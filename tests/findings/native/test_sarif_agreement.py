@@ -14,8 +14,8 @@ from vulntune.findings.parse import detect_format, parse_document, parse_file
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "native"
 
 
-def test_semgrep_sarif_and_json_of_one_scan_have_the_same_107_ids(corpus):
-    folder = corpus / "semgrep-results-workflow_dispatch-392"
+def test_semgrep_sarif_and_json_of_one_scan_have_the_same_107_ids(webauthn_corpus):
+    folder = webauthn_corpus / "semgrep-results-workflow_dispatch-392"
     assert detect_format(folder / "semgrep-results.json") == "semgrep-json"
     from_sarif = list(parse_file(folder / "semgrep.sarif"))
     from_json = list(parse_file(folder / "semgrep-results.json"))
@@ -69,9 +69,9 @@ def test_trivy_sarif_and_json_of_one_image_scan_have_the_same_ids():
     assert not {f.id for f in parse_document(unscoped, "fs.json")} & {f.id for f in native}
 
 
-def test_html_and_markdown_zap_reports_get_one_clear_error(corpus):
+def test_html_and_markdown_zap_reports_get_one_clear_error(webauthn_corpus):
     for name in ("report_html.html", "report_md.md"):
-        path = corpus / "zap-full-scan-webauthn-server" / name
+        path = webauthn_corpus / "zap-full-scan-webauthn-server" / name
         with pytest.raises(FindingsInputError) as info:
             list(parse_file(path))
         assert str(info.value).startswith(f"{path}: not a JSON document")

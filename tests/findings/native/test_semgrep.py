@@ -95,8 +95,8 @@ def test_result_without_check_id_names_the_place():
         parse(doc)
 
 
-def test_corpus_report_gives_107_distinct_findings(corpus):
-    path = corpus / "semgrep-results-workflow_dispatch-392" / "semgrep-results.json"
+def test_corpus_report_gives_107_distinct_findings(webauthn_corpus):
+    path = webauthn_corpus / "semgrep-results-workflow_dispatch-392" / "semgrep-results.json"
     findings = parse(json.loads(path.read_text(encoding="utf-8")), str(path))
     assert len(findings) == 107
     assert len({f.id for f in findings}) == 107
@@ -118,8 +118,8 @@ def test_corpus_report_gives_107_distinct_findings(corpus):
     assert first.id == fingerprint("semgrep", first.rule_id, Location(first.location.path, 21, 9))
 
 
-def test_corpus_matches_that_share_their_start_get_ids_from_their_end(corpus):
-    path = corpus / "semgrep-results-workflow_dispatch-392" / "semgrep-results.json"
+def test_corpus_matches_that_share_their_start_get_ids_from_their_end(webauthn_corpus):
+    path = webauthn_corpus / "semgrep-results-workflow_dispatch-392" / "semgrep-results.json"
     findings = parse(json.loads(path.read_text(encoding="utf-8")))
     rule = "semgrep-rules.webauthn-challenge-storage-without-expiry"
     twins = [

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from vulntune.findings.common import trivy_dependency_fingerprint, trivy_location_fingerprint
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.native.trivy import FORMAT
+from vulntune.findings.native.trivy_ids import (
+    trivy_dependency_fingerprint,
+    trivy_location_fingerprint,
+)
 from vulntune.findings.record import FindingKind, Location, Severity
 
 

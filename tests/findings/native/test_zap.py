@@ -99,8 +99,8 @@ def test_same_alert_in_report_and_api_list_has_one_id(load):
     assert parse(report)[2].id == parse(api)[0].id
 
 
-def test_corpus_full_scan_has_8_alerts(corpus):
-    path = corpus / "zap-full-scan-webauthn-server" / "report_json.json"
+def test_corpus_full_scan_has_8_alerts(webauthn_corpus):
+    path = webauthn_corpus / "zap-full-scan-webauthn-server" / "report_json.json"
     findings = parse(json.loads(path.read_text(encoding="utf-8")), str(path))
     assert len(findings) == 8
     assert len({f.id for f in findings}) == 8
@@ -128,8 +128,10 @@ def test_corpus_full_scan_has_8_alerts(corpus):
     assert cors.tool_version == "2.16.1"
 
 
-def test_corpus_baseline_scan_has_1_alert(corpus):
-    path = corpus / "zap-baseline-scan-webauthn-test-credentials-service" / "report_json.json"
+def test_corpus_baseline_scan_has_1_alert(webauthn_corpus):
+    path = (
+        webauthn_corpus / "zap-baseline-scan-webauthn-test-credentials-service" / "report_json.json"
+    )
     (finding,) = parse(json.loads(path.read_text(encoding="utf-8")), str(path))
     assert finding.rule_id == "10049-3"
     assert finding.rule_name == "Storable and Cacheable Content"
@@ -140,13 +142,13 @@ def test_corpus_baseline_scan_has_1_alert(corpus):
     assert finding.help_uri == "https://datatracker.ietf.org/doc/html/rfc7234"
 
 
-def test_html_and_markdown_reports_are_not_claimed(corpus):
+def test_html_and_markdown_reports_are_not_claimed(webauthn_corpus):
     for folder in (
         "zap-full-scan-webauthn-server",
         "zap-baseline-scan-webauthn-test-credentials-service",
     ):
         for name in ("report_html.html", "report_md.md"):
-            text = (corpus / folder / name).read_text(encoding="utf-8")
+            text = (webauthn_corpus / folder / name).read_text(encoding="utf-8")
             assert not FORMAT.matches(text)
 
 

@@ -36,13 +36,14 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Severity,
     fingerprint,
 )
 
-NAME = "bandit-json"
+NAME: FormatName = "bandit-json"
 
 _CODE_LINE_RE = re.compile(r"^(\d+)[ \t]?(.*)$")
 

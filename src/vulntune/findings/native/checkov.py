@@ -44,6 +44,7 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Package,
@@ -51,7 +52,7 @@ from vulntune.findings.record import (
     fingerprint,
 )
 
-NAME = "checkov-json"
+NAME: FormatName = "checkov-json"
 
 # Checkov leaves severity null unless the commercial platform rates the check; its own SARIF
 # writes such failed checks at level "error", which reads as high.

@@ -14,6 +14,7 @@ author, email and message are personal data and are not kept.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vulntune.findings.common import disambiguate_ids, normalize_path, string_list
@@ -29,13 +30,14 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Severity,
     fingerprint,
 )
 
-NAME = "gitleaks-json"
+NAME: FormatName = "gitleaks-json"
 
 # gitleaks rates nothing: medium, the level SARIF gives a result without one, which is also
 # how gitleaks' own SARIF reads, so both reports of one scan agree.
@@ -87,16 +89,15 @@ def _v8(leak: Mapping[str, Any], index: int, file: str) -> Finding:
     commit = text(leak.get("Commit"))
     if commit:
         tags.append(f"commit:{commit}")
-    return _finding(
+    found = _Leak(
         rule_id=rule_id,
         description=description,
         location=location,
         snippet=_snippet(leak.get("Match"), leak.get("Secret")),
         tags=tags,
         help_uri=text(leak.get("Link")),
-        index=index,
-        file=file,
     )
+    return _finding(found, file, index)
 
 
 def _v7(leak: Mapping[str, Any], index: int, file: str) -> Finding:
@@ -105,7 +106,7 @@ def _v7(leak: Mapping[str, Any], index: int, file: str) -> Finding:
     commit = text(leak.get("commit"))
     if commit:
         tags.append(f"commit:{commit}")
-    return _finding(
+    found = _Leak(
         rule_id=rule,
         description=None,
         location=Location(
@@ -114,9 +115,8 @@ def _v7(leak: Mapping[str, Any], index: int, file: str) -> Finding:
         snippet=_snippet(leak.get("line"), leak.get("offender")),
         tags=tags,
         help_uri=text(leak.get("leakURL")),
-        index=index,
-        file=file,
     )
+    return _finding(found, file, index)
 
 
 def _snippet(match: Any, secret: Any) -> str | None:
@@ -126,17 +126,20 @@ def _snippet(match: Any, secret: Any) -> str | None:
     return match_text or secret_text
 
 
-def _finding(
-    *,
-    rule_id: str,
-    description: str | None,
-    location: Location,
-    snippet: str | None,
-    tags: list[str],
-    help_uri: str | None,
-    index: int,
-    file: str,
-) -> Finding:
+@dataclass(frozen=True, slots=True)
+class _Leak:
+    """One leak as either report version describes it."""
+
+    rule_id: str
+    description: str | None
+    location: Location
+    snippet: str | None  # the match, and the secret when the match does not contain it
+    tags: list[str]
+    help_uri: str | None
+
+
+def _finding(leak: _Leak, file: str, index: int) -> Finding:
+    rule_id, location = leak.rule_id, leak.location
     where = f" in {location.path}" if location.path else ""
     # The message names the rule and the file only: the secret itself stays in the snippet.
     return Finding(
@@ -148,11 +151,11 @@ def _finding(
         kind=FindingKind.SECRET,
         origin=Origin(file=file, format=NAME, index=index),
         tool_full_name="gitleaks",
-        rule_description=description,
-        help_uri=help_uri,
-        tags=unique(tags),
+        rule_description=leak.description,
+        help_uri=leak.help_uri,
+        tags=unique(leak.tags),
         location=location,
-        snippet=snippet,
+        snippet=leak.snippet,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vulntune.findings.common import (
@@ -41,13 +42,14 @@ from vulntune.findings.record import (
     Finding,
     FindingKind,
     Fix,
+    FormatName,
     Origin,
     Package,
     Severity,
     fingerprint,
 )
 
-NAME = "npm-audit-json"
+NAME: FormatName = "npm-audit-json"
 
 _GHSA_RE = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}", re.IGNORECASE)
 _LOWER_BOUND_RE = re.compile(r">=\s*v?([0-9][^\s<>=|]*)")
@@ -133,22 +135,21 @@ def _parse_v1(doc: Mapping[str, Any], file: str) -> Iterator[Finding]:
                 installed_version=installed,
                 fixed_versions=_lower_bounds(patched),
             )
-            yield _finding(
+            affected = _Advisory(
                 rule_id=rule_id,
                 package=package,
                 title=text(advisory.get("title")),
                 vulnerable=text(advisory.get("vulnerable_versions")),
-                original=original,
+                original_severity=original,
                 description=text(advisory.get("overview")),
                 help_text=help_text or None,
                 url=text(advisory.get("url")),
-                cwe=advisory.get("cwe"),
+                cwe_ids=extract_cwe_ids(advisory.get("cwe")),
                 ids=[rule_id, *string_list(advisory.get("cves"))],
                 fix=fixes.get(number) if number is not None else None,
                 tags=[],
-                file=file,
-                index=index,
             )
+            yield _finding(affected, file, index)
             index += 1
 
 
@@ -193,22 +194,21 @@ def _parse_v2(doc: Mapping[str, Any], file: str) -> Iterator[Finding]:
             if fix_version and fix_version not in fixed:
                 fixed.append(fix_version)
             rule_id = _rule_id(integer(via.get("source")), None, via.get("url"))
-            yield _finding(
+            affected = _Advisory(
                 rule_id=rule_id,
                 package=Package(name=name, ecosystem="npm", fixed_versions=fixed),
                 title=text(via.get("title")),
                 vulnerable=adv_range,
-                original=text(via.get("severity")) or text(entry.get("severity")),
+                original_severity=text(via.get("severity")) or text(entry.get("severity")),
                 description=None,
                 help_text=None,
                 url=text(via.get("url")),
-                cwe=via.get("cwe"),
+                cwe_ids=extract_cwe_ids(via.get("cwe")),
                 ids=[rule_id],
                 fix=fix,
                 tags=tags,
-                file=file,
-                index=index,
             )
+            yield _finding(affected, file, index)
             index += 1
 
 
@@ -265,25 +265,31 @@ def _upper_bounds(vulnerable: str | None) -> list[str]:
     )
 
 
-def _finding(
-    *,
-    rule_id: str,
-    package: Package,
-    title: str | None,
-    vulnerable: str | None,
-    original: str | None,
-    description: str | None,
-    help_text: str | None,
-    url: str | None,
-    cwe: Any,
-    ids: list[str],
-    fix: Fix | None,
-    tags: list[str],
-    file: str,
-    index: int,
-) -> Finding:
+@dataclass(frozen=True, slots=True)
+class _Advisory:
+    """One advisory as it affects one package (a v1 advisory and installed version, or a v2
+    ``via`` object): what its finding is made of."""
+
+    rule_id: str
+    package: Package
+    title: str | None
+    vulnerable: str | None  # the vulnerable range, shown when the installed version is not
+    original_severity: str | None
+    description: str | None
+    help_text: str | None
+    url: str | None
+    cwe_ids: list[str]
+    ids: list[str]  # advisory ids and CVEs; the ones that are advisory ids are kept
+    fix: Fix | None
+    tags: list[str]
+
+
+def _finding(advisory: _Advisory, file: str, index: int) -> Finding:
+    package, rule_id, title = advisory.package, advisory.rule_id, advisory.title
+    vulnerable = advisory.vulnerable
     version = package.installed_version or (f"({vulnerable})" if vulnerable else "")
     headline = f"{rule_id} in {package.name} {version}".rstrip()
+    original = advisory.original_severity
     return Finding(
         id=fingerprint("npm-audit", rule_id, package=package),
         tool="npm-audit",
@@ -296,14 +302,14 @@ def _finding(
         tool_full_name="npm audit",
         rule_name=title,
         original_severity=original,
-        rule_description=description,
-        rule_help=help_text,
-        help_uri=url,
-        cwe_ids=extract_cwe_ids(cwe),
-        vulnerability_ids=unique([i for i in ids if is_vulnerability_id(i)]),
-        tags=tags,
+        rule_description=advisory.description,
+        rule_help=advisory.help_text,
+        help_uri=advisory.url,
+        cwe_ids=advisory.cwe_ids,
+        vulnerability_ids=unique([i for i in advisory.ids if is_vulnerability_id(i)]),
+        tags=advisory.tags,
         package=package,
-        fix=fix,
+        fix=advisory.fix,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vulntune.findings.common import (
@@ -38,6 +39,7 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Package,
@@ -45,7 +47,7 @@ from vulntune.findings.record import (
     fingerprint,
 )
 
-NAME = "osv-scanner-json"
+NAME: FormatName = "osv-scanner-json"
 
 
 def matches(doc: Any) -> bool:
@@ -75,8 +77,9 @@ def parse(doc: Any, file: str) -> Iterator[Finding]:
             tags = [f"dependency-group:{g}" for g in string_list(entry.get("dependency_groups"))]
             if source_type:
                 tags.insert(0, f"source:{source_type}")
+            affected = _Affected(package, path, vulns, tags)
             for group in _groups(entry, vulns):
-                findings.append(_finding(group, vulns, package, path, tags, file, len(findings)))
+                findings.append(_finding(group, affected, file, len(findings)))
     yield from disambiguate_ids(findings)
 
 
@@ -106,17 +109,21 @@ def _groups(entry: Mapping[str, Any], vulns: list[Mapping[str, Any]]) -> list[Ma
     ]
 
 
-def _finding(
-    group: Mapping[str, Any],
-    vulns: list[Mapping[str, Any]],
-    package: Package,
-    path: str | None,
-    tags: list[str],
-    file: str,
-    index: int,
-) -> Finding:
+@dataclass(frozen=True, slots=True)
+class _Affected:
+    """One vulnerable package of a source: what all its groups' findings share."""
+
+    package: Package
+    path: str | None  # the source (lock file, manifest) the package was found in
+    vulns: list[Mapping[str, Any]]  # every advisory record of the package
+    tags: list[str]
+
+
+def _finding(group: Mapping[str, Any], affected: _Affected, file: str, index: int) -> Finding:
+    """The finding of one group of ``affected``'s advisories (aliases of one another)."""
+    package = affected.package
     ids = string_list(group.get("ids"))
-    members = [v for v in vulns if v.get("id") in ids]
+    members = [v for v in affected.vulns if v.get("id") in ids]
     rule_id = ids[0]
     severity, original = _severity(group, members)
     summary = next((text(v.get("summary")) for v in members if text(v.get("summary"))), None)
@@ -133,7 +140,7 @@ def _finding(
         installed_version=package.installed_version,
         fixed_versions=fixed_versions(members, package.name, package.installed_version),
     )
-    location = Location(path=path)
+    location = Location(path=affected.path)
     version = package.installed_version or "(version unknown)"
     message = f"{rule_id} in {package.name} {version}"
     return Finding(
@@ -151,7 +158,7 @@ def _finding(
         help_uri=f"https://osv.dev/vulnerability/{rule_id}",
         cwe_ids=unique(cwes),
         vulnerability_ids=unique([*ids, *aliases]),
-        tags=list(tags),
+        tags=list(affected.tags),
         location=location,
         package=located,
     )

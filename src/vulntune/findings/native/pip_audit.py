@@ -11,6 +11,7 @@ result without a level, and the tool's own value stays empty.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -27,13 +28,14 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Origin,
     Package,
     Severity,
     fingerprint,
 )
 
-NAME = "pip-audit-json"
+NAME: FormatName = "pip-audit-json"
 
 
 def matches(doc: Any) -> bool:
@@ -61,25 +63,22 @@ def parse(doc: Any, file: str) -> Iterator[Finding]:
     for d, dep in enumerate(deps):
         dep = require_object(dep, file, f"dependencies[{d}]")
         name = require_text(dep.get("name"), file, f"dependencies[{d}].name")
-        version = text(dep.get("version"))
+        audited = Package(name=name, ecosystem="PyPI", installed_version=text(dep.get("version")))
         for v, vuln in enumerate(items(dep.get("vulns"))):
             vuln = require_object(vuln, file, f"dependencies[{d}].vulns[{v}]")
             vuln_id = require_text(vuln.get("id"), file, f"dependencies[{d}].vulns[{v}].id")
-            findings.append(_finding(name, version, vuln_id, vuln, file, len(findings)))
+            findings.append(_finding(audited, vuln_id, vuln, file, len(findings)))
     yield from disambiguate_ids(findings)
 
 
 def _finding(
-    name: str, version: str | None, vuln_id: str, vuln: Mapping[str, Any], file: str, index: int
+    audited: Package, vuln_id: str, vuln: Mapping[str, Any], file: str, index: int
 ) -> Finding:
-    package = Package(
-        name=name,
-        ecosystem="PyPI",
-        installed_version=version,
-        fixed_versions=split_versions(vuln.get("fix_versions")),
-    )
+    """The finding of one vulnerability of the ``audited`` dependency (name and version)."""
+    package = dataclasses.replace(audited, fixed_versions=split_versions(vuln.get("fix_versions")))
     description = text(vuln.get("description"))
-    headline = f"{vuln_id} in {name} {version or '(version unknown)'}"
+    version = package.installed_version or "(version unknown)"
+    headline = f"{vuln_id} in {package.name} {version}"
     summary = description.splitlines()[0].strip() if description else None
     return Finding(
         id=fingerprint("pip-audit", vuln_id, package=package),

@@ -44,6 +44,7 @@ from vulntune.findings.record import (
     FindingKind,
     Fix,
     FixChange,
+    FormatName,
     Location,
     Origin,
     Package,
@@ -51,7 +52,7 @@ from vulntune.findings.record import (
     fingerprint,
 )
 
-NAME = "semgrep-json"
+NAME: FormatName = "semgrep-json"
 
 # Semgrep's own words; its SARIF writes ERROR/WARNING/INFO as error/warning/note, which the
 # SARIF parser reads as high/medium/low, so INFO is "low" here too.

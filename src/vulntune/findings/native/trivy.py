@@ -12,8 +12,8 @@ Each result has ``Target``, ``Class`` (``os-pkgs``, ``lang-pkgs``, ``config``, `
 ``Vulnerabilities``, ``Misconfigurations`` (only ``FAIL`` entries are findings),
 ``Secrets`` and ``Licenses``. Any list may be ``null``.
 
-Ids match Trivy's SARIF of the same scan (see the Trivy helpers in
-:mod:`vulntune.findings.common`): a vulnerability hashes its id, artifact path, package name
+Ids match Trivy's SARIF of the same scan (see :mod:`vulntune.findings.native.trivy_ids`):
+a vulnerability hashes its id, artifact path, package name
 and installed version; the others hash their rule, artifact path and start line. In an image
 scan (``ArtifactType`` ``container_image``; the SARIF's ``runs[].properties.imageName``) the
 image repository is hashed too, and every finding is tagged ``image:<ArtifactName>``. Other
@@ -35,10 +35,6 @@ from vulntune.findings.common import (
     normalize_severity,
     split_versions,
     string_list,
-    trivy_artifact_path,
-    trivy_dependency_fingerprint,
-    trivy_image_scope,
-    trivy_location_fingerprint,
 )
 from vulntune.findings.formats import SimpleFormat
 from vulntune.findings.native._fields import (
@@ -52,16 +48,23 @@ from vulntune.findings.native._fields import (
     text,
     unique,
 )
+from vulntune.findings.native.trivy_ids import (
+    trivy_artifact_path,
+    trivy_dependency_fingerprint,
+    trivy_image_scope,
+    trivy_location_fingerprint,
+)
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Location,
     Origin,
     Package,
     Severity,
 )
 
-NAME = "trivy-json"
+NAME: FormatName = "trivy-json"
 
 _FINDING_LISTS = ("Vulnerabilities", "Misconfigurations", "Secrets", "Licenses")
 
@@ -181,7 +184,7 @@ class _Scan:
 
     file: str
     version: str | None
-    image_scope: str | None  # common.trivy_image_scope of an image scan's ArtifactName
+    image_scope: str | None  # trivy_ids.trivy_image_scope of an image scan's ArtifactName
     image_tag: str | None  # "image:<ArtifactName>"
     counter: Iterator[int]
 

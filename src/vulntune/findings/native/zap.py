@@ -19,6 +19,7 @@ later scan sees the alert at more or fewer URLs.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from vulntune.findings.native._fields import (
 from vulntune.findings.record import (
     Finding,
     FindingKind,
+    FormatName,
     Origin,
     Severity,
     WebInstance,
@@ -45,7 +47,7 @@ from vulntune.findings.record import (
     fingerprint,
 )
 
-NAME = "zap-json"
+NAME: FormatName = "zap-json"
 
 _RISK_CODES: dict[int | None, Severity] = {
     0: Severity.INFO,
@@ -118,26 +120,25 @@ def _parse_report(doc: Mapping[str, Any], file: str) -> Iterator[Finding]:
         site_url = text(site.get("@name")) or ""
         alerts = site.get("alerts")
         alerts = [alerts] if isinstance(alerts, Mapping) else items(alerts)
-        for a, alert in enumerate(alerts):
+        for a, raw in enumerate(alerts):
             where = f"site[{s}].alerts[{a}]"
-            alert = require_object(alert, file, where)
-            instances = [_instance(mapping(i)) for i in items(alert.get("instances"))]
-            if not instances and text(alert.get("uri")):  # very old reports: one place, inline
-                instances = [_instance(alert)]
-            risk = integer(alert.get("riskcode"))
-            yield _finding(
-                alert=alert,
+            raw = require_object(raw, file, where)
+            instances = [_instance(mapping(i)) for i in items(raw.get("instances"))]
+            if not instances and text(raw.get("uri")):  # very old reports: one place, inline
+                instances = [_instance(raw)]
+            risk = integer(raw.get("riskcode"))
+            alert = _Alert(
+                raw=raw,
+                where=where,
                 site_url=site_url,
                 instances=[i for i in instances if i is not None],
                 severity=_RISK_CODES.get(risk),
-                original_severity=text(alert.get("riskdesc")) or _RISK_WORDS.get(risk),
-                confidence=_CONFIDENCE_CODES.get(integer(alert.get("confidence"))),
-                description=html_to_text(alert.get("desc")),
-                file=file,
-                where=where,
-                index=index,
+                original_severity=text(raw.get("riskdesc")) or _RISK_WORDS.get(risk),
+                confidence=_CONFIDENCE_CODES.get(integer(raw.get("confidence"))),
+                description=html_to_text(raw.get("desc")),
                 version=version,
             )
+            yield _finding(alert, file, index)
             index += 1
 
 
@@ -155,20 +156,19 @@ def _parse_api(alerts: list[Any], file: str) -> Iterator[Finding]:
     for index, ((_, _, site_url, _, _), group) in enumerate(grouped.items()):
         first_index, first = group[0]
         risk = text(first.get("risk"))
-        yield _finding(
-            alert=first,
+        alert = _Alert(
+            raw=first,
+            where=f"alerts[{first_index}]",
             site_url=site_url,
             instances=[i for i in (_instance(entry) for _, entry in group) if i is not None],
             severity=normalize_severity(risk),
             original_severity=risk,
             confidence=text(first.get("confidence")),
             description=html_to_text(first.get("description")),
-            file=file,
-            where=f"alerts[{first_index}]",
-            index=index,
             version=None,
             tags=list(mapping(first.get("tags"))),
         )
+        yield _finding(alert, file, index)
 
 
 def _site(entry: Mapping[str, Any]) -> str:
@@ -191,24 +191,30 @@ def _instance(raw: Mapping[str, Any]) -> WebInstance | None:
     )
 
 
-def _finding(
-    *,
-    alert: Mapping[str, Any],
-    site_url: str,
-    instances: list[WebInstance],
-    severity: Severity | None,
-    original_severity: str | None,
-    confidence: str | None,
-    description: str | None,
-    file: str,
-    where: str,
-    index: int,
-    version: str | None,
-    tags: list[str] | None = None,
-) -> Finding:
-    name = text(alert.get("name")) or require_text(alert.get("alert"), file, f"{where}.name")
-    plugin = text(alert.get("pluginid")) or text(alert.get("pluginId"))
-    rule_id = text(alert.get("alertRef")) or plugin or name
+@dataclass(frozen=True, slots=True)
+class _Alert:
+    """One alert on one site, read from either report shape: the alert object as ZAP wrote it
+    (the first instance's entry of the API list) and what the shape says about it."""
+
+    raw: Mapping[str, Any]
+    where: str  # the alert's place in the file, for error messages
+    site_url: str
+    instances: list[WebInstance]
+    severity: Severity | None
+    original_severity: str | None
+    confidence: str | None
+    description: str | None
+    version: str | None  # ZAP's version (traditional reports only)
+    tags: list[str] = field(default_factory=list)
+
+
+def _finding(alert: _Alert, file: str, index: int) -> Finding:
+    """The finding of one alert on one site, its instances listed in ``web.instances``."""
+    raw, site_url, instances = alert.raw, alert.site_url, alert.instances
+    confidence = alert.confidence
+    name = text(raw.get("name")) or require_text(raw.get("alert"), file, f"{alert.where}.name")
+    plugin = text(raw.get("pluginid")) or text(raw.get("pluginId"))
+    rule_id = text(raw.get("alertRef")) or plugin or name
     first = instances[0] if instances else None
     web = WebTarget(
         url=first.url if first else site_url,
@@ -217,33 +223,33 @@ def _finding(
         evidence=first.evidence if first else None,
         instances=instances,
     )
-    cwe = integer(alert.get("cweid"))
-    wasc = integer(alert.get("wascid"))
-    all_tags = list(tags or [])
+    cwe = integer(raw.get("cweid"))
+    wasc = integer(raw.get("wascid"))
+    all_tags = list(alert.tags)
     if plugin and plugin != rule_id:
         all_tags.append(f"plugin:{plugin}")
     if wasc is not None and wasc > 0:
         all_tags.append(f"WASC-{wasc}")
     if confidence:
         all_tags.append(f"confidence:{confidence}")
-    other = html_to_text(alert.get("otherinfo")) or html_to_text(alert.get("other"))
-    references = urls_in(alert.get("reference"))
+    other = html_to_text(raw.get("otherinfo")) or html_to_text(raw.get("other"))
+    references = urls_in(raw.get("reference"))
     false_positive = (confidence or "").lower() == "false positive"
     return Finding(
         id=fingerprint("zap", rule_id, web=WebTarget(url=site_url)),
         tool="zap",
         rule_id=rule_id,
         # A missing or unknown risk: medium, the default SARIF gives a result without a level.
-        severity=severity or Severity.MEDIUM,
+        severity=alert.severity or Severity.MEDIUM,
         message=f"{name}\n{other}" if other else name,
         kind=FindingKind.WEB,
         origin=Origin(file=file, format=NAME, index=index),
-        tool_version=version,
+        tool_version=alert.version,
         tool_full_name="ZAP",
         rule_name=name,
-        original_severity=original_severity,
-        rule_description=description,
-        rule_help=html_to_text(alert.get("solution")),
+        original_severity=alert.original_severity,
+        rule_description=alert.description,
+        rule_help=html_to_text(raw.get("solution")),
         help_uri=references[0] if references else None,
         cwe_ids=extract_cwe_ids(cwe) if cwe is not None and cwe > 0 else [],
         tags=unique(all_tags),
