@@ -192,7 +192,7 @@ def test_a_complete_model_dir_gives_its_weight_shapes(tmp_path):
 
 
 def test_the_real_tiny_random_checkpoint_validates():
-    from vulntune.training.models import resolve_model
+    from vulntune.models.resolve import resolve_model
 
     shapes = validate_model_dir(resolve_model("tiny-random").path)
     assert len(shapes) == 25

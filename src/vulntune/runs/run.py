@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vulntune.datasets.examples import Example, examples_to_jsonl, split_examples
+from vulntune.conversation import Example
+from vulntune.datasets.examples import examples_to_jsonl, split_examples
 from vulntune.io.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.artifacts import (
     ArtifactError,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from vulntune.datasets.examples import Example
+from vulntune.conversation import Example
 from vulntune.runs.config import DataSettings, LoraSettings, StageSettings
 
 

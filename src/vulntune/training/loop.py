@@ -24,7 +24,7 @@ from vulntune.training.checkpoint import (
     save_checkpoint,
 )
 from vulntune.training.distributed import DistContext
-from vulntune.training.formatting import EncodedExample
+from vulntune.training.encoding import EncodedExample
 from vulntune.training.loss import completion_loss_sum
 from vulntune.training.metrics import LIVE_METRICS_NAME, MetricsLog, StageProgress, peak_memory_mb
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Literal
 
 from vulntune.io.lock import RunLock, RunLockedError
+from vulntune.models.device import resolve_device
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext, init_distributed
 from vulntune.training.job import StageResult, TrainingBackend
-from vulntune.training.lora import resolve_device
 from vulntune.training.stages import (
     check_stage1_prerequisites,
     check_stage2_prerequisites,

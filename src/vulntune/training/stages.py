@@ -15,11 +15,11 @@ from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from vulntune.models.cache import default_cache_dir, model_content_hash
+from vulntune.models.resolve import resolve_model
 from vulntune.runs.run import TrainingRun
-from vulntune.training.checkpoint_cache import checkpoint_content_hash, default_cache_dir
 from vulntune.training.distributed import DistContext
 from vulntune.training.job import StageJob, StageResult, TrainingBackend
-from vulntune.training.models import resolve_model
 
 
 class PrerequisiteError(VulntuneError):
@@ -46,7 +46,7 @@ def base_model_dir(run: TrainingRun) -> Path:
     cache = default_cache_dir()
     recorded = Path(record.path)
     if (recorded / "config.json").is_file():
-        actual, path = checkpoint_content_hash(recorded, cache), recorded
+        actual, path = model_content_hash(recorded, cache), recorded
     else:
         resolved = resolve_model(record.spec)
         actual, path = resolved.content_hash, resolved.path

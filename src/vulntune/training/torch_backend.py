@@ -11,15 +11,16 @@ import torch
 
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_dir, atomic_write_json, atomic_write_jsonl
+from vulntune.models.device import resolve_precision
+from vulntune.models.loading import load_model_and_tokenizer
+from vulntune.models.prompt_format import PromptFormatter
 from vulntune.training.distributed import DistContext
-from vulntune.training.formatting import EncodedExample, PromptFormatter
+from vulntune.training.encoding import EncodedExample, encode_examples
 from vulntune.training.job import StageJob, StageResult
 from vulntune.training.loop import LoopSetup, plan_size, run_loop, validation_loss
 from vulntune.training.lora import (
     attach_lora,
     enable_activation_checkpointing,
-    load_model_and_tokenizer,
-    resolve_precision,
     save_adapter,
     save_merged,
     trainable_parameters,
@@ -39,7 +40,7 @@ class TorchPeftBackend:
     def _encode(
         self, formatter: PromptFormatter, examples: list[Any], max_len: int
     ) -> tuple[list[EncodedExample], int]:
-        encoded = formatter.encode(examples, max_len)
+        encoded = encode_examples(formatter, examples, max_len)
         kept = [e for e in encoded if e is not None]
         return kept, len(encoded) - len(kept)
 
@@ -47,7 +48,8 @@ class TorchPeftBackend:
         dist = self.dist
         precision = resolve_precision(job.precision, dist.device)
         torch.manual_seed(job.seed)  # the fresh adapter's initialisation depends on it
-        model, tokenizer = load_model_and_tokenizer(job.model_dir)
+        loaded = load_model_and_tokenizer(job.model_dir)
+        model, tokenizer = loaded.model, loaded.tokenizer
         model.to(dist.device)
         if job.gradient_checkpointing:
             enable_activation_checkpointing(model)
