@@ -12,6 +12,7 @@ import torch
 
 from vulntune.datasets.examples import read_examples
 from vulntune.models.errors import ModelLoadError
+from vulntune.runs.base_model import BaseModelChangedError
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manager import TrainingRunManager
 from vulntune.runs.run import TrainingRun
@@ -223,7 +224,7 @@ def test_a_changed_base_model_is_refused(tmp_path, tiny_config, data_files):
     config = local / "config.json"
     config.write_text(config.read_text().replace('"rms_norm_eps"', '"rms_norm_eps" ', 1))
     os.utime(config)
-    with pytest.raises(PrerequisiteError, match="base model changed"):
+    with pytest.raises(BaseModelChangedError, match="base model changed"):
         _tuner(run).train("1")
 
 

@@ -9,7 +9,7 @@ same functions, so the model is always asked in the form it was trained on.
 The generation prompt is ``### Response:\\n``.
 
 Turning the rendered text into token ids with a loss boundary is training's job
-(``vulntune.training.encoding``).
+(``training/encoding.py``).
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
-from vulntune.models.cache import default_cache_dir, model_content_hash
-from vulntune.models.resolve import resolve_model
+from vulntune.runs.base_model import base_model_dir
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext
 from vulntune.training.job import StageJob, StageResult, TrainingBackend
@@ -38,25 +37,6 @@ def _require_data(run: TrainingRun, paths: list[Path], stage: int) -> None:
                 "create the run with data (`vulntune runs create --base-model M "
                 "--analysis-data A.jsonl --codefix-data B.jsonl`)"
             )
-
-
-def base_model_dir(run: TrainingRun) -> Path:
-    """The run's base model on this machine, verified against the manifest's content hash."""
-    record = run.manifest.base_model
-    cache = default_cache_dir()
-    recorded = Path(record.path)
-    if (recorded / "config.json").is_file():
-        actual, path = model_content_hash(recorded, cache), recorded
-    else:
-        resolved = resolve_model(record.spec)
-        actual, path = resolved.content_hash, resolved.path
-    if actual != record.content_hash:
-        raise PrerequisiteError(
-            f"run {run.id}: base model {record.spec!r} at {path} has content {actual}, but the "
-            f"run was created with {record.content_hash}; the base model changed since, so the "
-            "run cannot be reproduced -- create a new run"
-        )
-    return path
 
 
 def _job(run: TrainingRun, **stage_fields: Any) -> StageJob:
