@@ -228,9 +228,9 @@ def runs_create_command(
     if data is not None:
         counts = run.import_data(*data)
         console.print(
-            f"data: stage 1 {counts['stage1_train']} train / {counts['stage1_validation']} "
-            f"validation, stage 2 {counts['stage2_train']} train / "
-            f"{counts['stage2_validation']} validation",
+            f"data: stage 1 {counts.stage1_train} train / {counts.stage1_validation} "
+            f"validation, stage 2 {counts.stage2_train} train / "
+            f"{counts.stage2_validation} validation",
             highlight=False,
         )
     console.print(f"created run {run.id} (base model {base_model})", highlight=False)
@@ -258,8 +258,8 @@ def runs_list_command(runs_dir: RunsDirOption = None, as_json: JsonOption = Fals
                 "dir": str(run.dir),
                 "created_at": run.manifest.created_at,
                 "base_model": run.manifest.base_model.spec,
-                "stage1": stage_summary(run, 1)["state"],
-                "stage2": stage_summary(run, 2)["state"],
+                "stage1": stage_summary(run, 1).state,
+                "stage2": stage_summary(run, 2).state,
             }
         )
     if as_json:
@@ -289,7 +289,7 @@ def runs_show_command(
     from vulntune.runs.manager import TrainingRunManager
     from vulntune.runs.summary import run_summary
 
-    summary = run_summary(TrainingRunManager(runs_dir).get(run))
+    summary = run_summary(TrainingRunManager(runs_dir).get(run)).to_dict()
     if as_json:
         _print_json(summary)
         return

@@ -81,7 +81,11 @@ def run_quickstart(
     analysis = [example_from_obj(r) for r in load_builtin("analysis")]
     codefix = [example_from_obj(r) for r in load_builtin("codefix")]
     counts = run.import_data(analysis, codefix)
-    say(f"run {run.id} in {run.dir}: {counts}")
+    say(
+        f"run {run.id} in {run.dir}: stage 1 {counts.stage1_train} train / "
+        f"{counts.stage1_validation} validation, stage 2 {counts.stage2_train} train / "
+        f"{counts.stage2_validation} validation"
+    )
     SequentialFineTuner(run, say=say, show_progress=show_progress).train("all")
     shown: list[Sample] = []
     if samples > 0:
