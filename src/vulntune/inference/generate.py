@@ -1,4 +1,4 @@
-"""Greedy generation from a trained checkpoint, formatted exactly as in training."""
+"""Greedy generation from a trained model directory, prompted exactly as in training."""
 
 from __future__ import annotations
 
