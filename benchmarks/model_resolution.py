@@ -155,7 +155,15 @@ def main() -> None:
         timings.append(measure("hub id, HF_HUB_OFFLINE=1", spec, args.reps, offline, 10.0))
     if args.smollm2:
         user_cache = {**os.environ}  # the user's cache: the conversion is done once per machine
-        timings.append(measure("smollm2-135m, first use here", "smollm2-135m", 1, user_cache, None))
+        timings.append(
+            measure(
+                "smollm2-135m, first call (converts only if not cached)",
+                "smollm2-135m",
+                1,
+                user_cache,
+                None,
+            )
+        )
         timings.append(measure("smollm2-135m, cached", "smollm2-135m", args.reps, user_cache, 1.0))
     section = markdown(timings, args.reps)
     print(section)
