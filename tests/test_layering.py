@@ -1,7 +1,7 @@
 """The import graph runs one way: no module of vulntune imports a higher layer.
 
     errors, conversation < io < models < findings < datasets < runs < training < evaluation
-    < inference, publish < quickstart < cli, __main__
+    < inference, publish < quickstart, demo < cli, __main__
 
 Every import counts: at module level, inside functions, and under ``if TYPE_CHECKING:`` (a
 type-only import upward still ties a lower layer to a higher one). Layers that do not exist
@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulntune.training",),
     ("vulntune.evaluation",),
     ("vulntune.inference", "vulntune.publish"),
-    ("vulntune.quickstart",),
+    ("vulntune.quickstart", "vulntune.demo"),  # ready-made runs of the pipeline
     ("vulntune.cli", "vulntune.__main__"),
 )
 _RANK = {prefix: rank for rank, prefixes in enumerate(LAYERS) for prefix in prefixes}
@@ -114,9 +114,24 @@ def layering_violations(module: str, source: str, is_package: bool = False) -> l
     ]
 
 
+def _in_a_package(path: Path) -> bool:
+    """True for a module of vulntune: every folder from it up to the root is a package.
+
+    Python files stored as data (the demo project's sources) are not modules of vulntune.
+    """
+    folder = path.parent
+    while folder != PACKAGE_ROOT:
+        if not (folder / "__init__.py").is_file():
+            return False
+        folder = folder.parent
+    return True
+
+
 def _package_modules() -> list[tuple[str, Path]]:
     modules = []
     for path in sorted(PACKAGE_ROOT.rglob("*.py")):
+        if not _in_a_package(path):
+            continue
         parts = path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
@@ -197,6 +212,11 @@ def test_siblings_of_one_layer_may_import_each_other():
     assert layering_violations("vulntune.publish.export", "import vulntune.inference.x\n") == []
     (violation,) = layering_violations("vulntune.inference.x", "import vulntune.cli.app\n")
     assert violation.imported == "vulntune.cli.app"
+
+
+def test_python_files_stored_as_data_are_not_modules():
+    assert _in_a_package(PACKAGE_ROOT / "runs" / "run.py")
+    assert not _in_a_package(PACKAGE_ROOT / "datasets" / "builtin" / "sample.py")  # a data folder
 
 
 def test_a_module_outside_the_table_is_reported():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import subprocess
+import sys
 
 import typer
 from typer.main import get_command
@@ -86,3 +88,22 @@ def test_the_console_script_and_python_m_run_the_same_app(cli):
     assert script.load() is main
     done = cli.ok("--help")
     assert "Usage: vulntune" in done.stdout and "quickstart" in done.stdout
+
+
+def test_python_m_vulntune_cli_runs_the_app_too(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vulntune.cli",
+            "runs",
+            "list",
+            "--runs-dir",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
