@@ -69,7 +69,7 @@ def one_pipeline(model: str, env: dict[str, str], work: Path) -> dict[str, float
 def build_cache(model: str, env: dict[str, str]) -> float:
     """Resolve (build) the model into the temporary cache in a fresh process; seconds taken."""
     t0 = time.perf_counter()
-    code = f"from vulntune.training.models import resolve_model; resolve_model({model!r})"
+    code = f"from vulntune.models.resolve import resolve_model; resolve_model({model!r})"
     run_checked([sys.executable, "-c", code], env)
     return time.perf_counter() - t0
 

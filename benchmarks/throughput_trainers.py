@@ -21,10 +21,12 @@ from typing import Any
 
 import torch
 
+from vulntune.conversation import Example
 from vulntune.datasets.builtin import load_builtin
-from vulntune.datasets.examples import Example, example_from_obj
+from vulntune.datasets.examples import example_from_obj
+from vulntune.models.prompt_format import PromptFormatter
 from vulntune.runs.config import DEFAULT_TARGET_MODULES
-from vulntune.training.formatting import IGNORE_INDEX, EncodedExample, PromptFormatter
+from vulntune.training.encoding import IGNORE_INDEX, EncodedExample, encode_examples
 
 MAX_SEQ_LEN = 1024  # vulntune's default data.max_seq_len; no built-in example comes near it
 
@@ -98,7 +100,7 @@ def builtin_examples(limit: int | None = None) -> list[Example]:
 
 
 def encode(tokenizer: Any, prompt_format: str, examples: Sequence[Example]) -> list[EncodedExample]:
-    encoded = PromptFormatter(tokenizer, prompt_format).encode(examples, MAX_SEQ_LEN)
+    encoded = encode_examples(PromptFormatter(tokenizer, prompt_format), examples, MAX_SEQ_LEN)
     if any(e is None for e in encoded):
         raise SystemExit(f"a built-in example does not fit max_seq_len={MAX_SEQ_LEN}")
     return [e for e in encoded if e is not None]
@@ -128,8 +130,8 @@ def stats_of_batch(batch: dict[str, torch.Tensor]) -> StepStats:
 def _load_hf(settings: BenchSettings) -> tuple[Any, Any, list[EncodedExample]]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from vulntune.training.formatting import prompt_format_for
-    from vulntune.training.lora import quiet_library_output
+    from vulntune.models.output import quiet_library_output
+    from vulntune.models.prompt_format import prompt_format_for
 
     quiet_library_output()
     model_dir = Path(settings.model_dir)
@@ -317,13 +319,13 @@ def run_vulntune(settings: BenchSettings, model_spec: str) -> RunResult:
     from transformers import AutoTokenizer
 
     from vulntune.datasets.examples import read_examples
+    from vulntune.models.device import resolve_device
     from vulntune.runs.config import TrainingConfig
     from vulntune.runs.manager import TrainingRunManager
     from vulntune.training import loop
     from vulntune.training.batching import plan_epoch
     from vulntune.training.distributed import init_distributed
     from vulntune.training.job import StageJob, StageResult
-    from vulntune.training.lora import resolve_device
     from vulntune.training.stages import run_stage1
     from vulntune.training.torch_backend import TorchPeftBackend
 
@@ -421,7 +423,7 @@ def run_mlx(settings: BenchSettings) -> RunResult:
     from mlx_lm.tuner.utils import linear_to_lora_layers
     from transformers import AutoTokenizer
 
-    from vulntune.training.formatting import prompt_format_for
+    from vulntune.models.prompt_format import prompt_format_for
 
     model_dir = Path(settings.model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

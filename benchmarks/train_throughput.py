@@ -356,7 +356,7 @@ def main() -> None:
         args.result.write_text(json.dumps(_worker(args.worker, settings, args.model, args.threads)))
         return
 
-    from vulntune.training.models import resolve_model
+    from vulntune.models.resolve import resolve_model
 
     t_start = time.perf_counter()
     trainers = [t.strip() for t in args.trainers.split(",") if t.strip()]
@@ -484,7 +484,7 @@ def _data_facts(model_dir: Path, limit: int | None) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
     from throughput_trainers import builtin_examples, encode
-    from vulntune.training.formatting import prompt_format_for
+    from vulntune.models.prompt_format import prompt_format_for
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     encoded = encode(tokenizer, prompt_format_for(model_dir), builtin_examples(limit))

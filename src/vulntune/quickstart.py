@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vulntune.datasets.builtin import load_builtin
-from vulntune.datasets.examples import example_from_obj
-from vulntune.runs.config import TrainingConfig
-from vulntune.runs.manager import TrainingRunManager
-from vulntune.runs.run import TrainingRun
+if TYPE_CHECKING:
+    from vulntune.runs.config import TrainingConfig
+    from vulntune.runs.run import TrainingRun
 
+# The defaults of `vulntune quickstart` too: importing this module stays cheap (the work's
+# imports are inside the functions) so that the command line can show them in its help.
 DEFAULT_BASE_MODEL = "smollm2-135m"
+DEFAULT_SAMPLES = 2  # held-out findings to generate for after training
 
 # Tuned for the built-in data (43 training examples per stage after the validation split):
 # a few epochs at a high-for-LoRA learning rate let a 135M model pick up the output layouts
@@ -45,16 +46,26 @@ QUICKSTART_CONFIG: dict[str, Any] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Sample:
+    """A held-out finding, its reference answer and what the trained model wrote."""
+
     id: str
     prompt: str
     reference: str
     generated: str
 
 
+@dataclass(frozen=True)
+class QuickstartResult:
+    run: TrainingRun
+    samples: list[Sample]
+
+
 def quickstart_config(overrides: dict[str, Any] | None = None) -> TrainingConfig:
     """The quickstart's configuration, with optional per-section overrides."""
+    from vulntune.runs.config import TrainingConfig
+
     data = {key: dict(value) for key, value in QUICKSTART_CONFIG.items()}
     for key, value in (overrides or {}).items():
         if isinstance(value, dict):
@@ -68,12 +79,15 @@ def run_quickstart(
     base_model: str = DEFAULT_BASE_MODEL,
     runs_dir: Path | None = None,
     config: TrainingConfig | None = None,
-    samples: int = 2,
+    samples: int = DEFAULT_SAMPLES,
     say: Callable[[str], None] = print,
     show_progress: bool = True,
-) -> tuple[TrainingRun, list[Sample]]:
+) -> QuickstartResult:
     """Create a run on the built-in data, train both stages, generate for held-out findings."""
+    from vulntune.datasets.builtin import load_builtin
+    from vulntune.datasets.examples import example_from_obj
     from vulntune.inference.generate import Generator
+    from vulntune.runs.manager import TrainingRunManager
     from vulntune.training.sequential import SequentialFineTuner
 
     manager = TrainingRunManager(runs_dir)
@@ -81,7 +95,11 @@ def run_quickstart(
     analysis = [example_from_obj(r) for r in load_builtin("analysis")]
     codefix = [example_from_obj(r) for r in load_builtin("codefix")]
     counts = run.import_data(analysis, codefix)
-    say(f"run {run.id} in {run.dir}: {counts}")
+    say(
+        f"run {run.id} in {run.dir}: stage 1 {counts.stage1_train} train / "
+        f"{counts.stage1_validation} validation, stage 2 {counts.stage2_train} train / "
+        f"{counts.stage2_validation} validation"
+    )
     SequentialFineTuner(run, say=say, show_progress=show_progress).train("all")
     shown: list[Sample] = []
     if samples > 0:
@@ -91,4 +109,4 @@ def run_quickstart(
         for record in load_builtin("heldout")[:samples]:
             text = generator.complete(record["prompt"])
             shown.append(Sample(record["id"], record["prompt"], record["completion"], text))
-    return run, shown
+    return QuickstartResult(run, shown)

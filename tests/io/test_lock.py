@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
-from vulntune.io.lock import LOCK_NAME, RunLock, RunLockedError
+from vulntune.io.lock import LOCK_NAME, RunLock, RunLockedError, lock_is_held
 
 # A child that takes the lock, says so, and holds it until it is killed or stdin closes.
 _HOLDER = textwrap.dedent(
@@ -97,3 +99,42 @@ def test_the_owner_is_released_when_the_body_raises(tmp_path):
         1 / 0  # noqa: B018
     with RunLock(tmp_path):
         pass
+
+
+def test_lock_is_held_while_another_process_trains(tmp_path):
+    assert not lock_is_held(tmp_path)
+    assert not (tmp_path / LOCK_NAME).exists()  # asking creates nothing
+    child = _start_holder(tmp_path)
+    try:
+        assert lock_is_held(tmp_path)
+        assert lock_is_held(tmp_path)  # asking does not take the lock away or keep it
+    finally:
+        child.communicate("")
+    assert not lock_is_held(tmp_path)  # released: the empty lock file alone means nothing
+
+
+def test_a_killed_owner_leaves_a_pid_but_no_held_lock(tmp_path):
+    child = _start_holder(tmp_path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert f"pid {child.pid} " in (tmp_path / LOCK_NAME).read_text()
+    assert not lock_is_held(tmp_path)
+
+
+def test_lock_is_held_in_the_same_process_too(tmp_path):
+    with RunLock(tmp_path):
+        assert lock_is_held(tmp_path)
+    assert not lock_is_held(tmp_path)
+
+
+def test_a_trainer_is_not_refused_because_someone_was_looking(tmp_path):
+    # A probe (like `runs list`) holds the lock for an instant; acquire waits it out.
+    probe = os.open(tmp_path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    releaser = threading.Timer(0.05, os.close, args=(probe,))
+    releaser.start()
+    try:
+        with RunLock(tmp_path):
+            assert (tmp_path / LOCK_NAME).read_text().startswith(f"pid {os.getpid()} on ")
+    finally:
+        releaser.join()

@@ -192,7 +192,7 @@ def test_a_complete_model_dir_gives_its_weight_shapes(tmp_path):
 
 
 def test_the_real_tiny_random_checkpoint_validates():
-    from vulntune.training.models import resolve_model
+    from vulntune.models.resolve import resolve_model
 
     shapes = validate_model_dir(resolve_model("tiny-random").path)
     assert len(shapes) == 25
@@ -261,9 +261,13 @@ def test_a_truncated_weights_file_fails_the_model(tmp_path):
 # -- adapters --------------------------------------------------------------------------
 
 
-def test_a_matching_adapter_validates(tmp_path):
-    validate_adapter_dir(_adapter_dir(tmp_path / "a", rank=4), BASE_WEIGHTS)
-    validate_adapter_dir(_adapter_dir(tmp_path / "b", rank=1), BASE_WEIGHTS)
+def test_a_matching_adapter_validates_and_the_same_one_on_another_base_does_not(tmp_path):
+    wider = {name: (*shape[:-1], shape[-1] + 1) for name, shape in BASE_WEIGHTS.items()}
+    for name, rank in (("a", 4), ("b", 1)):
+        adapter = _adapter_dir(tmp_path / name, rank=rank)
+        assert validate_adapter_dir(adapter, BASE_WEIGHTS) is None  # the shapes fit
+        with pytest.raises(ArtifactError, match=rf"expected \[{rank}, 25\] for rank {rank}"):
+            validate_adapter_dir(adapter, wider)
 
 
 def test_an_adapter_whose_config_rank_differs_from_its_tensors(tmp_path):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from vulntune.models.resolve import ResolvedModel, resolve_model
 from vulntune.runs import manager as manager_module
 from vulntune.runs.manager import TrainingRunManager
 from vulntune.runs.manifest import CONFIG_NAME, MANIFEST_NAME
 from vulntune.runs.run import TrainingRun
-from vulntune.training.models import ResolvedModel, resolve_model
 
 N = 20
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vulntune.training.batching import collate, plan_epoch, step_micro_batches, steps_per_epoch
-from vulntune.training.formatting import IGNORE_INDEX, EncodedExample
+from vulntune.training.encoding import IGNORE_INDEX, EncodedExample
 
 _rng = random.Random(0)
 LENGTHS = [_rng.randint(20, 1000) for _ in range(500)]

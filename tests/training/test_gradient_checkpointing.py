@@ -34,10 +34,11 @@ def test_checkpointed_training_matches_plain_training(tmp_path, tiny_config, dat
 
 
 def test_enabling_turns_checkpointing_on_for_the_decoder_layers():
-    from vulntune.training.lora import enable_activation_checkpointing, load_model_and_tokenizer
-    from vulntune.training.models import resolve_model
+    from vulntune.models.loading import load_model_and_tokenizer
+    from vulntune.models.resolve import resolve_model
+    from vulntune.training.lora import enable_activation_checkpointing
 
-    model, _ = load_model_and_tokenizer(resolve_model("tiny-random").path)
+    model = load_model_and_tokenizer(resolve_model("tiny-random").path).model
     assert not model.model.layers[0].gradient_checkpointing
     enable_activation_checkpointing(model)
     assert all(layer.gradient_checkpointing for layer in model.model.layers)

@@ -10,18 +10,21 @@ import torch
 import torch.nn.functional as F
 
 from vulntune.datasets.examples import example_from_obj
+from vulntune.models.loading import load_model_and_tokenizer
+from vulntune.models.prompt_format import FALLBACK_V1, PromptFormatter
+from vulntune.models.resolve import resolve_model
 from vulntune.runs.config import LoraSettings
 from vulntune.training import loss as loss_module
 from vulntune.training.batching import Batch, collate
-from vulntune.training.formatting import FALLBACK_V1, IGNORE_INDEX, PromptFormatter
-from vulntune.training.lora import attach_lora, load_model_and_tokenizer
+from vulntune.training.encoding import IGNORE_INDEX, encode_examples
+from vulntune.training.lora import attach_lora
 from vulntune.training.loss import completion_loss_sum, split_body_and_head
-from vulntune.training.models import resolve_model
 
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer():
-    model, tokenizer = load_model_and_tokenizer(resolve_model("tiny-random").path)
+    loaded = load_model_and_tokenizer(resolve_model("tiny-random").path)
+    model, tokenizer = loaded.model, loaded.tokenizer
     return model.eval(), tokenizer
 
 
@@ -38,7 +41,7 @@ def batch(model_and_tokenizer) -> Batch:
         example_from_obj({"id": str(i), "prompt": p, "completion": c})
         for i, (p, c) in enumerate(pairs)
     ]
-    encoded = PromptFormatter(tokenizer, FALLBACK_V1).encode(examples, max_seq_len=256)
+    encoded = encode_examples(PromptFormatter(tokenizer, FALLBACK_V1), examples, max_seq_len=256)
     return collate(encoded, tokenizer.pad_token_id)
 
 
@@ -84,7 +87,7 @@ def test_loss_equals_the_full_forward_reference(model_and_tokenizer, batch):
 @pytest.fixture(scope="module")
 def peft_model():
     """tiny-random with a rank-4 LoRA adapter whose B matrices are non-zero."""
-    model, _ = load_model_and_tokenizer(resolve_model("tiny-random").path)
+    model = load_model_and_tokenizer(resolve_model("tiny-random").path).model
     torch.manual_seed(0)
     peft_model = attach_lora(model, LoraSettings(rank=4, dropout=0.0))
     with torch.no_grad():  # LoRA B starts at zero; give the adapter an effect

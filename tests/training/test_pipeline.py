@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from vulntune.datasets.examples import read_examples
+from vulntune.models.errors import ModelLoadError
+from vulntune.runs.base_model import BaseModelChangedError
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manager import TrainingRunManager
 from vulntune.runs.run import TrainingRun
-from vulntune.training.lora import ModelLoadError
 from vulntune.training.sequential import SequentialFineTuner
 from vulntune.training.stages import PrerequisiteError
 
@@ -214,7 +215,7 @@ def test_unknown_lora_target_module_is_an_error(tmp_path, tiny_config, data_file
 def test_a_changed_base_model_is_refused(tmp_path, tiny_config, data_files):
     import shutil
 
-    from vulntune.training.models import resolve_model
+    from vulntune.models.resolve import resolve_model
 
     local = tmp_path / "my-model"
     shutil.copytree(resolve_model("tiny-random").path, local)
@@ -223,7 +224,7 @@ def test_a_changed_base_model_is_refused(tmp_path, tiny_config, data_files):
     config = local / "config.json"
     config.write_text(config.read_text().replace('"rms_norm_eps"', '"rms_norm_eps" ', 1))
     os.utime(config)
-    with pytest.raises(PrerequisiteError, match="base model changed"):
+    with pytest.raises(BaseModelChangedError, match="base model changed"):
         _tuner(run).train("1")
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from vulntune.datasets.builtin import load_builtin
 from vulntune.datasets.examples import example_from_obj
+from vulntune.models.resolve import resolve_model
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manager import TrainingRunManager
-from vulntune.training.models import resolve_model
 from vulntune.training.sequential import SequentialFineTuner
 
 

@@ -1,1 +1,1 @@
-"""Finding -> stage examples: built-in example sets, reading and splitting, replay mixing."""
+"""Training examples: reading, validating and splitting JSONL files, built-in sets, replay."""

@@ -7,7 +7,8 @@ Two line shapes are accepted, one JSON object per line:
   "id": "...?"}`` -- the last message is the completion the model learns to write.
 
 Every problem is reported with the file and the line number, all of them at once (up to a
-limit), so a user fixes a data file in one pass.
+limit), so a user fixes a data file in one pass. The records themselves (`Example`, `Message`)
+live in `vulntune.conversation`, below every package, and are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,46 +17,28 @@ import hashlib
 import json
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vulntune.conversation import ROLES, Example, Message
 from vulntune.errors import VulntuneError
 
-ROLES = ("system", "user", "assistant")
 _MAX_REPORTED = 10
+
+__all__ = [
+    "ROLES",
+    "DataFormatError",
+    "Example",
+    "Message",
+    "example_from_obj",
+    "examples_to_jsonl",
+    "read_examples",
+    "split_examples",
+]
 
 
 class DataFormatError(VulntuneError):
     """A data file with lines that are not valid examples."""
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    role: str
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """One conversation whose final assistant message is the training target."""
-
-    id: str
-    messages: tuple[Message, ...]
-
-    @property
-    def prompt_messages(self) -> tuple[Message, ...]:
-        return self.messages[:-1]
-
-    @property
-    def completion(self) -> str:
-        return self.messages[-1].content
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
-        }
 
 
 def _content_id(messages: Sequence[Message]) -> str:

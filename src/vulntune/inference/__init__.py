@@ -1,1 +1,1 @@
-"""Using a trained model: generation with the run's prompt format (analysis, SARIF output)."""
+"""Using a trained model: greedy generation, prompted with the run's prompt format."""

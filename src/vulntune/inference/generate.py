@@ -1,4 +1,4 @@
-"""Greedy generation from a trained checkpoint, formatted exactly as in training."""
+"""Greedy generation from a trained model directory, prompted exactly as in training."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from pathlib import Path
 
 import torch
 
-from vulntune.datasets.examples import Message
-from vulntune.training.formatting import PromptFormatter
-from vulntune.training.lora import load_model_and_tokenizer
+from vulntune.conversation import Message
+from vulntune.models.loading import load_model_and_tokenizer
+from vulntune.models.prompt_format import PromptFormatter
 
 
 class Generator:
     """A loaded model that answers prompts the way it was trained to see them."""
 
     def __init__(self, model_dir: Path, prompt_format: str) -> None:
-        self.model, self.tokenizer = load_model_and_tokenizer(model_dir)
+        loaded = load_model_and_tokenizer(model_dir)
+        self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.model.eval()
         self.formatter = PromptFormatter(self.tokenizer, prompt_format)
 

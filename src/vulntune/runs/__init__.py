@@ -1,1 +1,1 @@
-"""Training runs: the manifest contract, run directories, atomic publication, locks."""
+"""Training runs: the manifest contract, configuration, run directories and their artifacts."""

@@ -84,7 +84,7 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 
 def model_weight_shapes(model_dir: Path) -> dict[str, tuple[int, ...]]:
-    """Shapes of all weights of a checkpoint directory (single file or sharded)."""
+    """Shapes of all weights of a model directory (single file or sharded)."""
     single = model_dir / "model.safetensors"
     index = model_dir / "model.safetensors.index.json"
     if single.is_file():
@@ -105,7 +105,7 @@ def model_weight_shapes(model_dir: Path) -> dict[str, tuple[int, ...]]:
 
 
 def validate_model_dir(model_dir: Path) -> dict[str, tuple[int, ...]]:
-    """Check a full checkpoint: config, intact weights, tokenizer. Returns weight shapes."""
+    """Check a full model directory: config, intact weights, tokenizer. Returns weight shapes."""
     if not model_dir.is_dir():
         raise ArtifactError(f"{model_dir}: missing model directory")
     config = read_json_object(model_dir / "config.json")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from vulntune import __version__
 from vulntune.io.atomic import atomic_write_text, create_exclusive
+from vulntune.models.prompt_format import prompt_format_for
+from vulntune.models.resolve import ResolvedModel, resolve_model
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manifest import (
     CONFIG_NAME,
@@ -28,8 +30,6 @@ from vulntune.runs.manifest import (
     StagePaths,
 )
 from vulntune.runs.run import TrainingRun
-from vulntune.training.formatting import prompt_format_for
-from vulntune.training.models import ResolvedModel, resolve_model
 
 _LIBRARIES = (
     "torch",

@@ -14,11 +14,19 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from vulntune.errors import VulntuneError
-from vulntune.runs.config import TrainingConfig
+from vulntune.models.prompt_format import PromptFormat
+from vulntune.models.resolve import ModelKind
+from vulntune.runs.config import Stage2Mode, TrainingConfig
 
 MANIFEST_NAME = "run-manifest.json"
 CONFIG_NAME = "config.json"
 SCHEMA_VERSION = 1
+
+# The two stages, by number (as `vulntune train --stage` takes them) and by name (as the
+# manifest, the artifact directories and the records name them).
+StageNumber = Literal[1, 2]
+StageName = Literal["stage1", "stage2"]
+STAGE_NAMES: dict[StageNumber, StageName] = {1: "stage1", 2: "stage2"}
 
 
 class ManifestError(VulntuneError):
@@ -49,8 +57,8 @@ class BaseModelRecord(_Frozen):
     """Which base model the run starts from, pinned by content."""
 
     spec: str  # what the user asked for, e.g. "smollm2-135m"
-    kind: str  # builtin | local | gguf | hub
-    path: str  # where the checkpoint was resolved on the machine that created the run
+    kind: ModelKind
+    path: str  # where the model was resolved on the machine that created the run
     content_hash: str
     revision: str | None = None
     source: str | None = None
@@ -91,8 +99,8 @@ class Semantics(_Frozen):
     """What training means in this run, said precisely."""
 
     loss: Literal["completion_tokens_only"] = "completion_tokens_only"
-    prompt_format: str  # "chat_template" or "fallback-v1"
-    stage2_mode: Literal["merge", "continue"]
+    prompt_format: PromptFormat
+    stage2_mode: Stage2Mode
     # merge: Stage 2 trains a fresh adapter on stage1.merged_model;
     # continue: Stage 2 keeps training the Stage-1 adapter on the base model.
     stage2_adapter_base: Literal["stage1_merged_model", "base_model"]
@@ -103,7 +111,7 @@ class Semantics(_Frozen):
 class InferenceRecord(_Frozen):
     """Which weights to load to use the trained model."""
 
-    model: RelPath  # a complete merged checkpoint (AutoModelForCausalLM.from_pretrained)
+    model: RelPath  # a complete merged model (AutoModelForCausalLM.from_pretrained)
 
 
 class RunManifest(_Frozen):

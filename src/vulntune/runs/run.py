@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from vulntune.datasets.examples import Example, examples_to_jsonl, split_examples
+from vulntune.conversation import Example
+from vulntune.datasets.examples import examples_to_jsonl, split_examples
 from vulntune.io.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.artifacts import (
     ArtifactError,
@@ -14,7 +16,13 @@ from vulntune.runs.artifacts import (
     validate_adapter_dir,
     validate_model_dir,
 )
-from vulntune.runs.manifest import MANIFEST_NAME, ManifestError, RunManifest, parse_manifest
+from vulntune.runs.manifest import (
+    MANIFEST_NAME,
+    ManifestError,
+    RunManifest,
+    StageNumber,
+    parse_manifest,
+)
 
 
 @dataclass(frozen=True)
@@ -41,13 +49,29 @@ class Stage2Files:
     evaluation: Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class StageStatus:
     """Whether a stage's artifacts exist and validate; ``problems`` says why not."""
 
-    stage: int
+    stage: StageNumber
     complete: bool
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DataCounts:
+    """How many examples each split of a run's data holds."""
+
+    stage1_train: int
+    stage1_validation: int
+    stage2_train: int
+    stage2_validation: int
+
+
+def _check_stage(stage: int) -> StageNumber:
+    if stage == 1 or stage == 2:
+        return stage
+    raise ValueError(f"stage must be 1 or 2, got {stage!r}")
 
 
 class TrainingRun:
@@ -134,7 +158,7 @@ class TrainingRun:
         files += (self.stage2.codefix_dataset, self.stage2.validation_data)
         return all(p.is_file() for p in files)
 
-    def import_data(self, analysis: list[Example], codefix: list[Example]) -> dict[str, int]:
+    def import_data(self, analysis: list[Example], codefix: list[Example]) -> DataCounts:
         """Split the stage datasets (seeded) and publish them at the manifest's data paths.
 
         Refuses to replace data that a run already has: a run's data is part of what makes
@@ -165,27 +189,27 @@ class TrainingRun:
         else:
             for path, text in zip(targets, contents, strict=True):
                 atomic_write_text(path, text)
-        return {
-            "stage1_train": len(a_train),
-            "stage1_validation": len(a_val),
-            "stage2_train": len(c_train),
-            "stage2_validation": len(c_val),
-        }
+        return DataCounts(len(a_train), len(a_val), len(c_train), len(c_val))
 
     # -- status -------------------------------------------------------------------------
 
-    def stage_status(self, stage: int) -> StageStatus:
+    def checkpoints_dir(self, stage: StageNumber) -> Path:
+        """Where ``stage`` keeps its resumable trainer state."""
+        return (self.stage1.checkpoints, self.stage2.checkpoints)[_check_stage(stage) - 1]
+
+    def evaluation_path(self, stage: StageNumber) -> Path:
+        """The record whose presence ends ``stage``."""
+        return (self.stage1.evaluation, self.stage2.evaluation)[_check_stage(stage) - 1]
+
+    def stage_status(self, stage: StageNumber) -> StageStatus:
         """Decide from the artifacts alone whether ``stage`` (1 or 2) finished."""
-        if stage == 1:
+        if _check_stage(stage) == 1:
             model, adapter = self.stage1.merged_model, self.stage1.adapter
             files = [self.stage1.metrics]
-            evaluation = self.stage1.evaluation
-        elif stage == 2:
+        else:
             model, adapter = self.stage2.final_model, self.stage2.adapter
             files = [self.stage2.metrics, self.stage2.mixed_dataset, self.stage2.replay_record]
-            evaluation = self.stage2.evaluation
-        else:
-            raise ValueError(f"stage must be 1 or 2, got {stage}")
+        evaluation = self.evaluation_path(stage)
         problems: list[str] = []
         try:
             # The merged model has the base model's shapes, so it can check the adapter even
@@ -198,12 +222,12 @@ class TrainingRun:
         problems += [f"{p}: missing" for p in files if not p.is_file()]
         return StageStatus(stage, not problems, problems)
 
-    def is_complete(self, stage: int) -> bool:
+    def is_complete(self, stage: StageNumber) -> bool:
         return self.stage_status(stage).complete
 
-    def read_evaluation(self, stage: int) -> dict[str, object] | None:
-        """The stage's evaluation record, or None when the stage has not published one."""
-        path = self.stage1.evaluation if stage == 1 else self.stage2.evaluation
+    def read_evaluation(self, stage: StageNumber) -> dict[str, Any] | None:
+        """The stage's evaluation record (JSON), or None when it has not published one."""
+        path = self.evaluation_path(stage)
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):

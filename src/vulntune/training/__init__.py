@@ -1,1 +1,3 @@
-"""Fine-tuning: base models, the PyTorch/PEFT backend, stage runners, SequentialFineTuner."""
+"""Fine-tuning: the PyTorch/PEFT backend, the loop, loss, batching, trainer-state checkpoints,
+data-parallel processes, stage runners and SequentialFineTuner. Base models come from
+`vulntune.models`."""

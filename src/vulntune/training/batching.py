@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vulntune.training.formatting import IGNORE_INDEX, EncodedExample
+from vulntune.training.encoding import IGNORE_INDEX, EncodedExample
 
 
 def plan_epoch(

@@ -13,7 +13,7 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -31,21 +31,46 @@ class CheckpointError(VulntuneError):
 
 @dataclass
 class TrainerState:
+    """Where a stage stands; updated after every step and saved with each checkpoint."""
+
     step: int  # completed optimizer steps
     elapsed_s: float
     tokens_seen: int
     signature: str  # what the checkpoint is valid for (settings, data, world size)
-    metrics: list[dict[str, Any]]
+    metrics: list[dict[str, Any]]  # the metric records logged so far (JSON objects)
 
 
-def rng_snapshot() -> dict[str, Any]:
-    snap: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+@dataclass(frozen=True)
+class Optimization:
+    """What a checkpoint saves and restores in place besides the trainer state."""
+
+    trainable: dict[str, torch.nn.Parameter]  # the LoRA weights, by name
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+
+
+class RngState(TypedDict, total=False):
+    """One process's random number generator states."""
+
+    torch: torch.Tensor
+    python: tuple[object, ...]  # random.getstate()
+    cuda: list[torch.Tensor]  # present when CUDA is available
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    state: TrainerState
+    rng_states: list[RngState]  # one per process, by rank
+
+
+def rng_snapshot() -> RngState:
+    snap: RngState = {"torch": torch.get_rng_state(), "python": random.getstate()}
     if torch.cuda.is_available():
         snap["cuda"] = torch.cuda.get_rng_state_all()
     return snap
 
 
-def restore_rng(snap: dict[str, Any]) -> None:
+def restore_rng(snap: RngState) -> None:
     torch.set_rng_state(snap["torch"])
     random.setstate(snap["python"])
     if "cuda" in snap and torch.cuda.is_available():
@@ -53,21 +78,17 @@ def restore_rng(snap: dict[str, Any]) -> None:
 
 
 def save_checkpoint(
-    root: Path,
-    state: TrainerState,
-    trainable: dict[str, torch.nn.Parameter],
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    rng_states: list[dict[str, Any]],
+    root: Path, state: TrainerState, optimization: Optimization, rng_states: list[RngState]
 ) -> Path:
     """Publish a checkpoint for ``state.step`` and prune older ones."""
     final = root / f"{_PREFIX}{state.step:08d}"
+    trainable, scheduler = optimization.trainable, optimization.scheduler
     with atomic_dir(final) as tmp:
         save_file(
             {n: p.detach().contiguous() for n, p in trainable.items()},
             tmp / "trainable.safetensors",
         )
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(optimization.optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save({"scheduler": scheduler.state_dict(), "rng": rng_states}, tmp / "state.pt")
         (tmp / "trainer_state.json").write_text(
             json.dumps(
@@ -93,14 +114,9 @@ def latest_checkpoint(root: Path) -> Path | None:
     return candidates[-1] if candidates else None
 
 
-def load_checkpoint(
-    path: Path,
-    signature: str,
-    trainable: dict[str, torch.nn.Parameter],
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-) -> tuple[TrainerState, list[dict[str, Any]]]:
+def load_checkpoint(path: Path, signature: str, optimization: Optimization) -> LoadedCheckpoint:
     """Restore weights, optimizer and scheduler in place; return the state and RNG states."""
+    trainable = optimization.trainable
     try:
         meta = json.loads((path / "trainer_state.json").read_text())
         if meta["signature"] != signature:
@@ -114,11 +130,11 @@ def load_checkpoint(
         with torch.no_grad():
             for name, param in trainable.items():
                 param.copy_(weights[name])
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
+        optimization.optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
         extra = torch.load(path / "state.pt", weights_only=True)
-        scheduler.load_state_dict(extra["scheduler"])
+        optimization.scheduler.load_state_dict(extra["scheduler"])
         metrics = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
     except (OSError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from None
     state = TrainerState(meta["step"], meta["elapsed_s"], meta["tokens_seen"], signature, metrics)
-    return state, extra["rng"]
+    return LoadedCheckpoint(state, extra["rng"])

@@ -1,21 +1,34 @@
-"""The training loop of one stage: seeded, resumable, data-parallel, completion-only loss."""
+"""The training loop of one stage: seeded, resumable, data-parallel, completion-only loss.
+
+A plain lifecycle, one phase per function: set up the optimizer and schedule, resume from the
+newest checkpoint, then per step assemble the micro-batches, take one optimizer step, log it,
+evaluate and checkpoint when due.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from vulntune.runs.config import StageSettings
-from vulntune.training.batching import collate, plan_epoch, step_micro_batches, steps_per_epoch
+from vulntune.models.device import Precision
+from vulntune.runs.config import Schedule, StageSettings
+from vulntune.training.batching import (
+    Batch,
+    collate,
+    plan_epoch,
+    step_micro_batches,
+    steps_per_epoch,
+)
 from vulntune.training.checkpoint import (
+    Optimization,
     TrainerState,
     latest_checkpoint,
     load_checkpoint,
@@ -24,13 +37,19 @@ from vulntune.training.checkpoint import (
     save_checkpoint,
 )
 from vulntune.training.distributed import DistContext
-from vulntune.training.formatting import EncodedExample
+from vulntune.training.encoding import EncodedExample
 from vulntune.training.loss import completion_loss_sum
 from vulntune.training.metrics import LIVE_METRICS_NAME, MetricsLog, StageProgress, peak_memory_mb
 
+if TYPE_CHECKING:
+    from peft import PeftModel
 
-def lr_multiplier(schedule: str, warmup: int, total: int) -> Callable[[int], float]:
-    """Linear warmup over ``warmup`` steps, then cosine/linear decay to zero, or constant."""
+
+def lr_multiplier(schedule: Schedule, warmup: int, total: int) -> Callable[[int], float]:
+    """Linear warmup over ``warmup`` steps, then cosine/linear decay to zero, or constant.
+
+    The returned function maps a 0-based step to the factor applied to the peak learning rate.
+    """
 
     def factor(step: int) -> float:
         if step < warmup:
@@ -45,7 +64,7 @@ def lr_multiplier(schedule: str, warmup: int, total: int) -> Callable[[int], flo
     return factor
 
 
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+def autocast(device: torch.device, precision: Precision) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
@@ -54,7 +73,7 @@ class LoopSetup:
     """Everything the loop needs, prepared by the backend."""
 
     label: str
-    model: Any  # PeftModel
+    model: PeftModel
     trainable: dict[str, torch.nn.Parameter]
     encoded: list[EncodedExample]
     settings: StageSettings
@@ -62,23 +81,48 @@ class LoopSetup:
     group_size: int
     seed: int
     pad_id: int
-    precision: str
+    precision: Precision
     dist: DistContext
-    checkpoints_dir: Any
-    signature_parts: dict[str, Any]
+    checkpoints_dir: Path
+    signature_parts: dict[str, Any]  # JSON-ready: what a checkpoint must match to be resumed
     evaluation_sets: dict[str, list[EncodedExample]]
     show_progress: bool
 
 
-def plan_size(setup: LoopSetup) -> tuple[int, int]:
-    """(steps per epoch, total steps)."""
+@dataclass(frozen=True)
+class StepPlan:
+    steps_per_epoch: int
+    total_steps: int  # over all epochs, capped by max_steps
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    metrics: MetricsLog
+    steps: int  # optimizer steps the stage has taken in all, resumed ones included
+    resumed_from_step: int  # 0 for a fresh start
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one optimizer step measured, summed over processes."""
+
+    loss: float  # mean completion-token loss of the step
+    learning_rate: float  # the rate the step used
+    grad_norm: float | None  # before clipping; None when clipping is off
+    tokens: float
+    loss_tokens: float
+    seconds: float
+
+
+def plan_size(setup: LoopSetup) -> StepPlan:
+    """Steps per epoch and in all, from the data, batch size, accumulation and processes."""
     s = setup.settings
     n_batches = len(
         plan_epoch([e.length for e in setup.encoded], setup.batch_size, setup.group_size, 0, 0)
     )
     spe = steps_per_epoch(n_batches, s.grad_accum_steps, setup.dist.world_size)
     total = spe * s.epochs
-    return spe, min(total, s.max_steps) if s.max_steps else total
+    return StepPlan(spe, min(total, s.max_steps) if s.max_steps else total)
 
 
 def _signature(parts: dict[str, Any]) -> str:
@@ -120,107 +164,159 @@ def validation_loss(setup: LoopSetup, examples: list[EncodedExample]) -> dict[st
     }
 
 
-def run_loop(setup: LoopSetup, say: Callable[[str], None]) -> tuple[MetricsLog, int, int]:
-    """Train to the planned number of steps, resuming from the newest checkpoint.
-
-    Returns the metrics, the number of steps, and the step the loop resumed from.
-    """
-    s, dist, model = setup.settings, setup.dist, setup.model
+def _setup_optimization(setup: LoopSetup, plan: StepPlan) -> Optimization:
+    """AdamW over the trainable weights and the warmup-then-decay schedule."""
+    s = setup.settings
     params = list(setup.trainable.values())
     optimizer = torch.optim.AdamW(params, lr=s.learning_rate, weight_decay=s.weight_decay)
-    spe, total = plan_size(setup)
-    warmup = round(s.warmup_ratio * total)
+    warmup = round(s.warmup_ratio * plan.total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_multiplier(s.schedule, warmup, total)
+        optimizer, lr_multiplier(s.schedule, warmup, plan.total_steps)
     )
-    signature = _signature({**setup.signature_parts, "world_size": dist.world_size, "total": total})
-    metrics = MetricsLog(setup.checkpoints_dir / LIVE_METRICS_NAME, write=dist.is_main)
+    return Optimization(setup.trainable, optimizer, scheduler)
 
-    state = TrainerState(0, 0.0, 0, signature, [])
+
+def _resume(
+    setup: LoopSetup,
+    optimization: Optimization,
+    signature: str,
+    plan: StepPlan,
+    say: Callable[[str], None],
+) -> TrainerState:
+    """The state of the newest checkpoint (weights, optimizer, RNG restored), or a fresh one."""
     latest = latest_checkpoint(setup.checkpoints_dir)
-    if latest is not None:
-        state, rng_states = load_checkpoint(
-            latest, signature, setup.trainable, optimizer, scheduler
+    if latest is None:
+        return TrainerState(0, 0.0, 0, signature, [])
+    loaded = load_checkpoint(latest, signature, optimization)
+    restore_rng(loaded.rng_states[setup.dist.rank])
+    step, total = loaded.state.step, plan.total_steps
+    say(f"{setup.label}: resuming from {latest.name} (step {step} of {total})")
+    return loaded.state
+
+
+class _StepBatches:
+    """The micro-batches of each step; an epoch's batch plan is computed once, when reached."""
+
+    def __init__(self, setup: LoopSetup, plan: StepPlan) -> None:
+        self.setup, self.plan = setup, plan
+        self.lengths = [e.length for e in setup.encoded]
+        self.plans: dict[int, list[list[int]]] = {}
+
+    def __call__(self, step: int) -> list[Batch]:
+        setup = self.setup
+        epoch, in_epoch = divmod(step, self.plan.steps_per_epoch)
+        if epoch not in self.plans:
+            self.plans = {
+                epoch: plan_epoch(
+                    self.lengths, setup.batch_size, setup.group_size, setup.seed, epoch
+                )
+            }
+        micro = step_micro_batches(
+            self.plans[epoch],
+            in_epoch,
+            setup.settings.grad_accum_steps,
+            setup.dist.rank,
+            setup.dist.world_size,
         )
-        restore_rng(rng_states[dist.rank])
-        say(f"{setup.label}: resuming from {latest.name} (step {state.step} of {total})")
+        return [collate([setup.encoded[i] for i in mb], setup.pad_id) for mb in micro]
+
+
+def _train_step(setup: LoopSetup, optimization: Optimization, batches: list[Batch]) -> StepOutcome:
+    """Forward and backward over the micro-batches, gradients summed over processes, one update.
+
+    Each micro-batch's loss sum is divided by the scored tokens of the whole step (all
+    processes), so the update is the mean over the step's tokens however they are split.
+    """
+    dist, model, max_norm = setup.dist, setup.model, setup.settings.max_grad_norm
+    params = list(optimization.trainable.values())
+    started = time.perf_counter()
+    local_loss_tokens = sum(b.n_loss_tokens for b in batches)
+    local_tokens = sum(b.n_tokens for b in batches)
+    loss_tokens, n_tokens = dist.sum_floats(local_loss_tokens, local_tokens)
+    local_loss = 0.0
+    for batch in batches:
+        with autocast(dist.device, setup.precision):
+            loss_sum = completion_loss_sum(model, batch.to(dist.device))
+        (loss_sum / max(loss_tokens, 1.0)).backward()
+        local_loss += float(loss_sum.detach())
+    _sync_gradients(params, dist)
+    grad_norm = None
+    if max_norm is not None:
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    lr = optimization.scheduler.get_last_lr()[0]
+    optimization.optimizer.step()
+    optimization.scheduler.step()
+    optimization.optimizer.zero_grad(set_to_none=True)
+    (loss_total,) = dist.sum_floats(local_loss)
+    seconds = time.perf_counter() - started
+    loss = loss_total / max(loss_tokens, 1.0)
+    return StepOutcome(loss, lr, grad_norm, n_tokens, loss_tokens, seconds)
+
+
+def _log_evaluations(setup: LoopSetup, metrics: MetricsLog, step: int) -> None:
+    for name, examples in setup.evaluation_sets.items():
+        metrics.log({"type": "eval", "step": step, "set": name, **validation_loss(setup, examples)})
+
+
+def _save_checkpoint(
+    setup: LoopSetup, state: TrainerState, optimization: Optimization, metrics: MetricsLog
+) -> None:
+    """Every process's RNG state goes to the main process, which publishes the checkpoint."""
+    state.metrics = metrics.records
+    rngs = setup.dist.gather_objects(rng_snapshot())
+    if setup.dist.is_main:
+        save_checkpoint(setup.checkpoints_dir, state, optimization, rngs)
+    setup.dist.barrier()
+
+
+def run_loop(setup: LoopSetup, say: Callable[[str], None]) -> LoopResult:
+    """Train to the planned number of steps, resuming from the newest checkpoint."""
+    s, dist = setup.settings, setup.dist
+    plan = plan_size(setup)
+    optimization = _setup_optimization(setup, plan)
+    signature = _signature(
+        {**setup.signature_parts, "world_size": dist.world_size, "total": plan.total_steps}
+    )
+    metrics = MetricsLog(setup.checkpoints_dir / LIVE_METRICS_NAME, write=dist.is_main)
+    state = _resume(setup, optimization, signature, plan, say)
     metrics.restore(state.metrics)
     resumed_from = state.step
     if state.step == 0:
-        # The baseline: what the model scores before this stage changes it.
-        for name, examples in setup.evaluation_sets.items():
-            metrics.log(
-                {"type": "eval", "step": 0, "set": name, **validation_loss(setup, examples)}
-            )
-
-    lengths = [e.length for e in setup.encoded]
-    plans: dict[int, list[list[int]]] = {}
+        _log_evaluations(setup, metrics, 0)  # the baseline: the model before this stage
+    batches_of = _StepBatches(setup, plan)
     started = time.perf_counter() - state.elapsed_s
-    model.train()
-    with StageProgress(setup.label, total, setup.show_progress and dist.is_main) as bar:
+    setup.model.train()
+    with StageProgress(setup.label, plan.total_steps, setup.show_progress and dist.is_main) as bar:
         bar.update(state.step)
-        for step in range(state.step, total):
-            epoch, in_epoch = divmod(step, spe)
-            if epoch not in plans:
-                plans = {
-                    epoch: plan_epoch(
-                        lengths, setup.batch_size, setup.group_size, setup.seed, epoch
-                    )
-                }
-            micro = step_micro_batches(
-                plans[epoch], in_epoch, s.grad_accum_steps, dist.rank, dist.world_size
-            )
-            batches = [collate([setup.encoded[i] for i in mb], setup.pad_id) for mb in micro]
-            t0 = time.perf_counter()
-            local_loss_tokens = sum(b.n_loss_tokens for b in batches)
-            local_tokens = sum(b.n_tokens for b in batches)
-            loss_tokens, n_tokens = dist.sum_floats(local_loss_tokens, local_tokens)
-            local_loss = 0.0
-            for batch in batches:
-                with autocast(dist.device, setup.precision):
-                    loss_sum = completion_loss_sum(model, batch.to(dist.device))
-                (loss_sum / max(loss_tokens, 1.0)).backward()
-                local_loss += float(loss_sum.detach())
-            _sync_gradients(params, dist)
-            grad_norm = None
-            if s.max_grad_norm is not None:
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, s.max_grad_norm))
-            lr = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            (loss_total,) = dist.sum_floats(local_loss)
-            step_time = time.perf_counter() - t0
+        for step in range(state.step, plan.total_steps):
+            outcome = _train_step(setup, optimization, batches_of(step))
             state.step = step + 1
-            state.tokens_seen += int(n_tokens)
-            loss = loss_total / max(loss_tokens, 1.0)
+            state.tokens_seen += int(outcome.tokens)
             metrics.log(
-                {
-                    "type": "train",
-                    "step": state.step,
-                    "epoch": epoch,
-                    "loss": loss,
-                    "learning_rate": lr,
-                    "grad_norm": grad_norm,
-                    "tokens": int(n_tokens),
-                    "loss_tokens": int(loss_tokens),
-                    "tokens_per_s": n_tokens / step_time,
-                    "elapsed_s": time.perf_counter() - started,
-                    "peak_memory_mb": peak_memory_mb(dist.device),
-                }
+                _train_record(state.step, step // plan.steps_per_epoch, outcome, started, dist)
             )
-            bar.update(state.step, loss=loss, tokens_per_s=n_tokens / step_time)
-            if s.eval_every and state.step % s.eval_every == 0 and state.step < total:
-                for name, examples in setup.evaluation_sets.items():
-                    result = validation_loss(setup, examples)
-                    metrics.log({"type": "eval", "step": state.step, "set": name, **result})
-            if state.step % s.checkpoint_every == 0 or state.step == total:
+            bar.update(state.step, loss=outcome.loss, tokens_per_s=outcome.tokens / outcome.seconds)
+            if s.eval_every and state.step % s.eval_every == 0 and state.step < plan.total_steps:
+                _log_evaluations(setup, metrics, state.step)
+            if state.step % s.checkpoint_every == 0 or state.step == plan.total_steps:
                 state.elapsed_s = time.perf_counter() - started
-                state.metrics = metrics.records
-                rngs = dist.gather_objects(rng_snapshot())
-                if dist.is_main:
-                    save_checkpoint(
-                        setup.checkpoints_dir, state, setup.trainable, optimizer, scheduler, rngs
-                    )
-                dist.barrier()
-    return metrics, total, resumed_from
+                _save_checkpoint(setup, state, optimization, metrics)
+    return LoopResult(metrics, plan.total_steps, resumed_from)
+
+
+def _train_record(
+    step: int, epoch: int, outcome: StepOutcome, started: float, dist: DistContext
+) -> dict[str, Any]:
+    return {
+        "type": "train",
+        "step": step,
+        "epoch": epoch,
+        "loss": outcome.loss,
+        "learning_rate": outcome.learning_rate,
+        "grad_norm": outcome.grad_norm,
+        "tokens": int(outcome.tokens),
+        "loss_tokens": int(outcome.loss_tokens),
+        "tokens_per_s": outcome.tokens / outcome.seconds,
+        "elapsed_s": time.perf_counter() - started,
+        "peak_memory_mb": peak_memory_mb(dist.device),
+    }

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from vulntune.training.batching import Batch
-from vulntune.training.formatting import IGNORE_INDEX
+from vulntune.training.encoding import IGNORE_INDEX
 
 _HEAD_MODIFIERS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
 

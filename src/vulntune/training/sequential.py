@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Literal
 
 from vulntune.io.lock import RunLock, RunLockedError
+from vulntune.models.device import resolve_device
+from vulntune.runs.manifest import STAGE_NAMES, StageName, StageNumber
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext, init_distributed
 from vulntune.training.job import StageResult, TrainingBackend
-from vulntune.training.lora import resolve_device
 from vulntune.training.stages import (
     check_stage1_prerequisites,
     check_stage2_prerequisites,
@@ -18,7 +19,9 @@ from vulntune.training.stages import (
 )
 from vulntune.training.torch_backend import TorchPeftBackend
 
+# What `vulntune train --stage` accepts, and the stages each choice means.
 StageChoice = Literal["1", "2", "all"]
+STAGE_CHOICES: dict[StageChoice, tuple[StageNumber, ...]] = {"1": (1,), "2": (2,), "all": (1, 2)}
 
 
 class SequentialFineTuner:
@@ -38,11 +41,11 @@ class SequentialFineTuner:
         self.say = say if self.dist.is_main else (lambda _msg: None)
         self.backend = backend or TorchPeftBackend(self.dist, self.say, show_progress)
 
-    def train(self, stage: StageChoice = "all") -> dict[str, StageResult | None]:
+    def train(self, stage: StageChoice = "all") -> dict[StageName, StageResult | None]:
         """Train the chosen stage(s); returns each stage's result (None when skipped)."""
-        chosen = (1, 2) if stage == "all" else (int(stage),)
+        chosen = STAGE_CHOICES[stage]
         todo = [n for n in chosen if not self.run.is_complete(n)]
-        results: dict[str, StageResult | None] = {f"stage{n}": None for n in chosen}
+        results: dict[StageName, StageResult | None] = {STAGE_NAMES[n]: None for n in chosen}
         if not todo:
             self.say("all requested stages are complete; nothing to do")
             return results

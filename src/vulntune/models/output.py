@@ -1,7 +1,8 @@
-"""Keep transformers' own progress bars and info logs out of vulntune's output."""
+"""What model acquisition prints: transformers kept quiet, long one-time steps reported."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 
@@ -15,3 +16,9 @@ def quiet_library_output() -> None:
     warnings.filterwarnings(
         "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
     )
+
+
+def report_progress(message: str) -> None:
+    """One status line on stderr for a long one-time step; silent when stderr is not a terminal."""
+    if sys.stderr.isatty():
+        print(f"vulntune: {message}", file=sys.stderr, flush=True)

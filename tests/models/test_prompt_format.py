@@ -1,5 +1,5 @@
-"""Prompt formatting shared by training and inference: fallback-v1, chat templates, the loss
-boundary, truncation."""
+"""Prompt formatting shared by training and inference: fallback-v1, chat templates, and which
+format a model directory implies."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from vulntune.datasets.examples import Example, Message, example_from_obj
-from vulntune.training.formatting import (
+from vulntune.conversation import Example, Message
+from vulntune.datasets.examples import example_from_obj
+from vulntune.models.prompt_format import (
     CHAT_TEMPLATE,
     FALLBACK_V1,
-    EncodedExample,
     FormattingError,
     PromptFormatter,
     prompt_format_for,
 )
-from vulntune.training.models import resolve_model
+from vulntune.models.resolve import resolve_model
 
 EOS = "<|endoftext|>"  # tiny-random's end-of-sequence token, id 0
 # A simple prefix-consistent template: every turn ends with EOS and a newline.
@@ -75,26 +75,6 @@ def test_fallback_v1_multi_turn(tokenizer):
     )
 
 
-def test_fallback_v1_encoding_boundary_and_eos(tokenizer):
-    f = PromptFormatter(tokenizer, FALLBACK_V1)
-    ex = _ex("SQL injection in query()", "Use bound parameters.", system="Be brief.")
-    (enc,) = f.encode([ex], max_seq_len=1024)
-    prompt_ids = _ids(tokenizer, f.prompt_text(ex.prompt_messages))
-    completion_ids = _ids(tokenizer, "Use bound parameters." + EOS)
-    assert enc == EncodedExample("x", prompt_ids + completion_ids, len(prompt_ids))
-    assert enc.input_ids[: enc.n_prompt] == prompt_ids  # exactly what inference will feed
-    assert enc.input_ids[-1] == tokenizer.eos_token_id == 0
-    assert tokenizer.eos_token_id not in enc.input_ids[: enc.n_prompt]
-    assert enc.n_completion == len(completion_ids)
-    assert tokenizer.decode(enc.input_ids[enc.n_prompt :]) == "Use bound parameters." + EOS
-
-
-def test_the_eos_text_in_a_completion_becomes_one_token(tokenizer):
-    f = PromptFormatter(tokenizer, FALLBACK_V1)
-    (enc,) = f.encode([_ex("p", "c")], max_seq_len=64)
-    assert enc.input_ids[enc.n_prompt :].count(tokenizer.eos_token_id) == 1
-
-
 # -- chat templates --------------------------------------------------------------------
 
 
@@ -106,13 +86,6 @@ def test_chat_template_rendering_and_split(chat_tokenizer):
         f"<|system|>\nBe brief.{EOS}\n<|user|>\nSQL injection in query(){EOS}\n<|assistant|>\n"
     )
     assert f.completion_text(ex) == f"Use bound parameters.{EOS}\n"
-    (enc,) = f.encode([ex], max_seq_len=1024)
-    assert enc.n_prompt == len(_ids(chat_tokenizer, prompt))
-    assert enc.input_ids == _ids(chat_tokenizer, prompt) + _ids(
-        chat_tokenizer, f"Use bound parameters.{EOS}\n"
-    )
-    completion = enc.input_ids[enc.n_prompt :]
-    assert completion[-2] == chat_tokenizer.eos_token_id  # the template ends a turn with EOS\n
 
 
 def test_a_template_that_is_not_prefix_consistent_is_refused(tokenizer):
@@ -123,7 +96,7 @@ def test_a_template_that_is_not_prefix_consistent_is_refused(tokenizer):
     )
     f = PromptFormatter(tokenizer, CHAT_TEMPLATE)
     with pytest.raises(FormattingError, match=r"example 'bad': .*different prefix"):
-        f.encode([_ex("p", "c", id="bad")], max_seq_len=64)
+        f.completion_text(_ex("p", "c", id="bad"))
 
 
 def test_chat_format_needs_a_template(tokenizer):
@@ -137,37 +110,6 @@ def test_unknown_format_and_missing_eos_are_refused(chat_tokenizer):
     chat_tokenizer.eos_token = None
     with pytest.raises(FormattingError, match="no end-of-sequence token"):
         PromptFormatter(chat_tokenizer, FALLBACK_V1)
-
-
-# -- lengths ---------------------------------------------------------------------------
-
-
-def test_long_completions_are_cut_and_long_prompts_skipped(tokenizer):
-    f = PromptFormatter(tokenizer, FALLBACK_V1)
-    examples = [
-        _ex("short", "word " * 50, id="long-completion"),
-        _ex("word " * 100, "ok", id="long-prompt"),
-        _ex("short", "ok", id="fits"),
-    ]
-    (full, long_prompt, fits) = f.encode(examples, max_seq_len=2048)
-    n_short = full.n_prompt
-    assert fits.n_prompt == n_short and fits.length < 40
-    assert long_prompt.n_prompt > 100
-
-    cut, skipped, kept = f.encode(examples, max_seq_len=n_short + 5)
-    assert cut.input_ids == full.input_ids[: n_short + 5]  # cut at the end, EOS lost
-    assert cut.n_prompt == n_short and cut.n_completion == 5
-    assert skipped is None  # its prompt alone does not fit
-    assert fits.length <= n_short + 5 and kept == fits  # short enough: untouched
-
-
-def test_a_prompt_that_exactly_fills_the_window_is_skipped(tokenizer):
-    f = PromptFormatter(tokenizer, FALLBACK_V1)
-    (probe,) = f.encode([_ex("prompt text", "completion")], max_seq_len=1024)
-    n = probe.n_prompt
-    assert f.encode([_ex("prompt text", "completion")], max_seq_len=n) == [None]
-    (one,) = f.encode([_ex("prompt text", "completion")], max_seq_len=n + 1)
-    assert one.length == n + 1 and one.n_completion == 1
 
 
 # -- which format a checkpoint implies -------------------------------------------------

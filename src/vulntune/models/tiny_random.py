@@ -2,7 +2,7 @@
 
 It learns mechanics, not the task. Everything about it is fixed by this module: the tokenizer is a
 byte-level BPE trained on the packaged `tiny_corpus.txt`, the weights come from a fixed seed, and
-the files are written without timestamps, so two builds give byte-identical checkpoints.
+the files are written without timestamps, so two builds give byte-identical model directories.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from vulntune.training.hf_logging import quiet_library_output
+from vulntune.models.output import quiet_library_output
 
 # Part of the cache key: change it whenever anything below changes what gets built.
 TINY_RANDOM_RECIPE = "tiny-random-v1"
@@ -29,11 +29,11 @@ PAD_TOKEN = "<|pad|>"
 
 def tiny_corpus() -> str:
     """The packaged text the tokenizer is trained on."""
-    return resources.files("vulntune.training").joinpath("tiny_corpus.txt").read_text("utf-8")
+    return resources.files("vulntune.models").joinpath("tiny_corpus.txt").read_text("utf-8")
 
 
 def build_tiny_random(out_dir: Path) -> None:
-    """Write the tiny-random checkpoint (config, safetensors weights, tokenizer) into `out_dir`."""
+    """Write the tiny-random model (config, safetensors weights, tokenizer) into `out_dir`."""
     import torch
     from transformers import Olmo2Config, Olmo2ForCausalLM, PreTrainedTokenizerFast
 

@@ -7,30 +7,36 @@ same functions, so the model is always asked in the form it was trained on.
 ``fallback-v1`` renders, for each turn: system text followed by a blank line; user turns as
 ``### Instruction:\\n<text>\\n\\n``; assistant turns as ``### Response:\\n<text><eos>\\n\\n``.
 The generation prompt is ``### Response:\\n``.
+
+Turning the rendered text into token ids with a loss boundary is training's job
+(``training/encoding.py``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal, get_args
 
-from vulntune.datasets.examples import Example, Message
+from vulntune.conversation import Example, Message
 from vulntune.errors import VulntuneError
 
-CHAT_TEMPLATE = "chat_template"
-FALLBACK_V1 = "fallback-v1"
-IGNORE_INDEX = -100  # label of tokens that carry no loss (prompt and padding)
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+PromptFormat = Literal["chat_template", "fallback-v1"]
+CHAT_TEMPLATE: PromptFormat = "chat_template"
+FALLBACK_V1: PromptFormat = "fallback-v1"
+PROMPT_FORMATS: tuple[PromptFormat, ...] = get_args(PromptFormat)
 
 
 class FormattingError(VulntuneError):
     """The tokenizer cannot format conversations the way the run requires."""
 
 
-def prompt_format_for(model_dir: Path) -> str:
-    """Which prompt format a checkpoint's tokenizer implies, read from its files."""
+def prompt_format_for(model_dir: Path) -> PromptFormat:
+    """Which prompt format a model directory's tokenizer implies, read from its files."""
     if (model_dir / "chat_template.jinja").is_file() or (
         model_dir / "chat_template.json"
     ).is_file():
@@ -45,33 +51,16 @@ def prompt_format_for(model_dir: Path) -> str:
     return FALLBACK_V1
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedExample:
-    """Token ids of one example; the first ``n_prompt`` tokens carry no loss."""
-
-    id: str
-    input_ids: list[int]
-    n_prompt: int
-
-    @property
-    def length(self) -> int:
-        return len(self.input_ids)
-
-    @property
-    def n_completion(self) -> int:
-        return len(self.input_ids) - self.n_prompt
-
-
 class PromptFormatter:
-    """Renders conversations to text and token ids for one tokenizer and prompt format."""
+    """Renders conversations to text for one tokenizer and prompt format."""
 
-    def __init__(self, tokenizer: Any, prompt_format: str) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, prompt_format: str) -> None:
         if prompt_format == CHAT_TEMPLATE and not getattr(tokenizer, "chat_template", None):
             raise FormattingError(
                 "the run was created for a tokenizer with a chat template, "
                 "but the loaded tokenizer has none"
             )
-        if prompt_format not in (CHAT_TEMPLATE, FALLBACK_V1):
+        if prompt_format not in PROMPT_FORMATS:
             raise FormattingError(f"unknown prompt format {prompt_format!r}")
         if tokenizer.eos_token is None:
             raise FormattingError("the tokenizer has no end-of-sequence token")
@@ -117,26 +106,3 @@ class PromptFormatter:
                 "be separated; use a model whose template is prefix-consistent"
             )
         return full[len(prompt) :]
-
-    def encode(self, examples: Sequence[Example], max_seq_len: int) -> list[EncodedExample | None]:
-        """Token ids per example; ``None`` for an example whose prompt alone does not fit.
-
-        Prompt and completion are tokenized separately so the loss boundary is exact and the
-        prompt tokens are the same ones inference will feed. A completion that runs past
-        ``max_seq_len`` is cut at the end.
-        """
-        if not examples:
-            return []  # tokenizers refuse an empty batch
-        prompts = [self.prompt_text(e.prompt_messages) for e in examples]
-        completions = [self.completion_text(e) for e in examples]
-        tok = self.tokenizer
-        p_ids = tok(prompts, add_special_tokens=False)["input_ids"]
-        c_ids = tok(completions, add_special_tokens=False)["input_ids"]
-        encoded: list[EncodedExample | None] = []
-        for example, p, c in zip(examples, p_ids, c_ids, strict=True):
-            if len(p) >= max_seq_len:
-                encoded.append(None)
-                continue
-            ids = (p + c)[:max_seq_len]
-            encoded.append(EncodedExample(example.id, ids, len(p)))
-        return encoded

@@ -1,0 +1,16 @@
+"""Command line: a thin layer that parses arguments, calls library functions, prints results.
+
+Every command's work lives in an importable function; the modules here only translate between
+the terminal and those functions. `root.py` holds the app and the conventions all commands
+follow; each command (or group) has its own module, registered below in pipeline order.
+"""
+
+from vulntune.cli import ingest, quickstart, runs, train
+from vulntune.cli.root import app, main
+
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(runs.runs_app, name="runs")
+app.command("train")(train.train_command)
+app.command("quickstart")(quickstart.quickstart_command)
+
+__all__ = ["app", "main"]
