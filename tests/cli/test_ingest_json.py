@@ -79,3 +79,16 @@ def test_json_and_findings_on_stdout_are_a_usage_error(cli, reports):
     message = cli.usage_error("ingest", reports, "-o", "-", "--json")
     assert "Usage: vulntune ingest [OPTIONS]" in message
     assert "--json and '-o -' would both write to stdout; pick one" in message
+
+
+def test_revision_is_recorded_with_every_finding(cli, reports: Path, tmp_path: Path) -> None:
+    out = tmp_path / "findings.jsonl"
+    cli.ok("ingest", reports / "bandit.sarif", "-o", out, "--revision", "v1.2.0")
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line)["origin"]["revision"] == "v1.2.0"
+
+
+def test_an_empty_revision_is_a_usage_error(cli, reports: Path) -> None:
+    assert "--revision must name a commit, tag or branch" in cli.usage_error(
+        "ingest", reports, "--revision", " "
+    )

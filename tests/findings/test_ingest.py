@@ -251,3 +251,52 @@ def test_write_jsonl_errors_name_the_output(tmp_path):
 def test_write_jsonl_creates_missing_parent_folders(tmp_path):
     assert write_jsonl([make("1")], tmp_path / "no" / "such" / "findings.jsonl") == 1
     assert (tmp_path / "no" / "such" / "findings.jsonl").read_text().count("\n") == 1
+
+
+def _sarif_with_provenance(path: Path, revision: str | None) -> Path:
+    run: dict = {
+        "tool": {"driver": {"name": "Semgrep OSS", "rules": [{"id": "r1"}]}},
+        "results": [
+            {
+                "ruleId": "r1",
+                "message": {"text": "bad"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": "app.py"},
+                            "region": {"startLine": 3},
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+    if revision is not None:
+        run["versionControlProvenance"] = [
+            {"repositoryUri": "https://example.invalid/repo.git"},  # no revisionId: skipped
+            {"repositoryUri": "https://example.invalid/repo.git", "revisionId": revision},
+        ]
+    path.write_text(json.dumps({"version": "2.1.0", "runs": [run]}))
+    return path
+
+
+def test_the_revision_comes_from_sarif_provenance_or_the_caller(tmp_path):
+    report = _sarif_with_provenance(tmp_path / "a.sarif", "0123abcd")
+    assert [f.origin.revision for f in ingest_paths([report]).findings] == ["0123abcd"]
+    overridden = ingest_paths([report], revision="v2").findings
+    assert [f.origin.revision for f in overridden] == ["v2"]
+    plain = _sarif_with_provenance(tmp_path / "b.sarif", None)
+    assert [f.origin.revision for f in ingest_paths([plain]).findings] == [None]
+
+
+def test_findings_of_different_revisions_are_never_merged(tmp_path):
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r2").mkdir()
+    old = _sarif_with_provenance(tmp_path / "r1" / "s.sarif", "r1sha")
+    new = _sarif_with_provenance(tmp_path / "r2" / "s.sarif", "r2sha")
+    report = ingest_paths([old, new])
+    assert report.duplicates == 0
+    assert sorted(f.origin.revision for f in report.findings) == ["r1sha", "r2sha"]
+    assert len({f.id for f in report.findings}) == 1  # the same weakness, seen twice
+    # The same revision twice is one finding, as before.
+    assert len(ingest_paths([old, old.parent]).findings) == 1

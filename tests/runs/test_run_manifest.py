@@ -85,12 +85,63 @@ def test_every_artifact_path_is_checked(run, where, change):
     assert f"invalid manifest: {where}: " in _refusal(run.dir)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.0, [1]])
+@pytest.mark.parametrize("version", [3, 0, "2", None, True, 2.0, [2]])
 def test_unknown_schema_versions_are_refused(run, version):
     path = _rewrite(run, lambda d: d.update(schema_version=version))
     message = _refusal(run.dir)
     assert message.startswith(f"{path}: unsupported schema_version {version!r}")
-    assert "reads version 1" in message
+    assert "reads versions 1 and 2" in message
+
+
+def test_new_runs_are_schema_2_with_test_splits_and_evaluation_paths(run):
+    data = json.loads(run.manifest_path.read_text())
+    assert data["schema_version"] == 2
+    assert data["stages"]["stage1"]["test_data"] == "data/stage1-test.jsonl"
+    assert data["stages"]["stage2"]["test_data"] == "data/stage2-codefix-test.jsonl"
+    assert data["data_stats"] == "data/stats.json"
+    assert data["evaluation"] == {
+        "results": "evaluation/results.json",
+        "predictions": {
+            "base": "evaluation/predictions-base.jsonl",
+            "stage1": "evaluation/predictions-stage1.jsonl",
+            "final": "evaluation/predictions-final.jsonl",
+        },
+        "report": "report.html",
+    }
+    assert run.stage1.test_data == run.dir / "data" / "stage1-test.jsonl"
+    assert run.evaluation.predictions["final"] == run.dir / "evaluation/predictions-final.jsonl"
+    paths = run.manifest.artifact_paths()
+    assert paths["evaluation.predictions.stage1"] == "evaluation/predictions-stage1.jsonl"
+    assert paths["stage2.test_data"] == "data/stage2-codefix-test.jsonl"
+
+
+def _as_schema_1(data: dict) -> None:
+    """What a run created by vulntune 0.1 (schema 1) has in its manifest."""
+    data["schema_version"] = 1
+    del data["data_stats"], data["evaluation"]
+    del data["stages"]["stage1"]["test_data"], data["stages"]["stage2"]["test_data"]
+
+
+def test_schema_1_runs_still_load_with_the_documented_evaluation_place(run):
+    _rewrite(run, _as_schema_1)
+    old = TrainingRun.load(run.dir)
+    assert old.manifest.schema_version == 1
+    assert old.stage1.test_data is None and old.stage2.test_data is None
+    assert old.evaluation.results == run.dir / "evaluation" / "results.json"
+    assert old.evaluation.report == run.dir / "report.html"
+    assert "stage1.test_data" not in old.manifest.artifact_paths()
+
+
+def test_schema_1_manifests_cannot_carry_version_2_entries(run):
+    def change(data: dict) -> None:
+        evaluation = data["evaluation"]
+        _as_schema_1(data)
+        data["evaluation"] = evaluation
+
+    path = _rewrite(run, change)
+    assert _refusal(run.dir) == (
+        f"{path}: invalid manifest: schema_version 1 cannot have evaluation"
+    )
 
 
 def test_a_manifest_without_schema_version_says_so(run):

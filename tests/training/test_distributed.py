@@ -47,7 +47,7 @@ def _train(command: list[str], env: dict[str, str]) -> None:
 def _files(run: TrainingRun) -> set[str]:
     """Every file at or under a manifest path, except the resumable checkpoints."""
     found = set()
-    for name, rel in run.manifest.artifact_paths().items():
+    for name, rel in run.manifest.training_artifact_paths().items():
         path = run.dir / rel
         if name.endswith("checkpoints"):
             continue
@@ -78,7 +78,7 @@ def test_torchrun_two_processes_match_one_process(
     )
 
     for run in (single, double):
-        for name, rel in run.manifest.artifact_paths().items():
+        for name, rel in run.manifest.training_artifact_paths().items():
             assert (run.dir / rel).exists(), f"{run.dir}: {name} ({rel}) missing"
         assert run.is_complete(1) and run.is_complete(2), run.stage_status(2).problems
         leftovers = [p for p in run.dir.rglob("*") if TMP_MARKER in p.name]

@@ -70,7 +70,7 @@ def test_training_phase_creates_complete_model_files(trained):
 
     run, _, results = trained
     assert results["stage1"].steps > 0 and results["stage2"].steps > 0
-    for name, rel in run.manifest.artifact_paths().items():
+    for name, rel in run.manifest.training_artifact_paths().items():
         path = run.dir / rel
         assert path.exists(), f"{name}: {rel} missing"
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]

@@ -51,7 +51,7 @@ class ArtifactWatcher(threading.Thread):
 
     def __init__(self, run: TrainingRun) -> None:
         super().__init__(daemon=True)
-        self.paths = [run.dir / rel for rel in run.manifest.artifact_paths().values()]
+        self.paths = [run.dir / rel for rel in run.manifest.training_artifact_paths().values()]
         self.paths = [p for p in self.paths if p.name != "checkpoints"]
         self.stop = threading.Event()
         self.problems: list[str] = []

@@ -59,6 +59,15 @@ def ingest_command(
             help="Source lines kept before and after a code finding (with --source-root).",
         ),
     ] = 5,
+    revision: Annotated[
+        str | None,
+        typer.Option(
+            "--revision",
+            help="The commit the reports were made at (a SHA, tag or branch of the scanned "
+            "repository), recorded with every finding; default: what a SARIF run names in its "
+            "versionControlProvenance. `vulntune datasets` mines fixes between revisions.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Read scanner reports into one de-duplicated, secret-redacted findings file.
@@ -80,7 +89,11 @@ def ingest_command(
     out = Output(as_json)
     options = ContextOptions(lines_before=context_lines, lines_after=context_lines)
     excluded = [] if to_stdout else [output]
-    report = ingest_paths(paths, source_root, context_options=options, exclude=excluded)
+    if revision is not None and not revision.strip():
+        usage_error(ctx, "--revision must name a commit, tag or branch", "--revision")
+    report = ingest_paths(
+        paths, source_root, context_options=options, exclude=excluded, revision=revision
+    )
     human = err_console if to_stdout else out.human
     _print_ingest_summary(report, human)
     failure = None

@@ -1,5 +1,6 @@
 """Scanner output -> normalised :class:`Finding` records."""
 
+from vulntune.findings.jsonl import FindingsFileError, iter_findings, read_findings
 from vulntune.findings.record import (
     CodeContext,
     Finding,
@@ -19,6 +20,7 @@ __all__ = [
     "CodeContext",
     "Finding",
     "FindingKind",
+    "FindingsFileError",
     "Fix",
     "FixChange",
     "Location",
@@ -28,4 +30,6 @@ __all__ = [
     "WebInstance",
     "WebTarget",
     "fingerprint",
+    "iter_findings",
+    "read_findings",
 ]

@@ -107,17 +107,23 @@ def ingest_paths(
     context_options: ContextOptions | None = None,
     exclude: Sequence[Path] = (),
     parse: ParseFn | None = None,
+    revision: str | None = None,
 ) -> IngestReport:
     """Read every scanner report in ``paths`` (files and folders, recursively) into one
     report: findings de-duplicated by id, redacted, with code context when ``source_root``
     is given. Per-file problems are collected, never raised. ``exclude`` names files to
     leave out (the output file of a previous run); ``parse`` replaces the format parser
     (default: :func:`~vulntune.findings.parse.parse_file` with ``whole_file=True``).
+    ``revision`` is the commit the reports were made at; it replaces the revision a SARIF run
+    names in its ``versionControlProvenance``. Findings of different revisions are never
+    merged: the same weakness at two revisions is two observations (datasets compare them).
 
     The cyclic garbage collector is paused meanwhile and kept off the report's findings
     while the report is alive (:mod:`vulntune.findings.collector`)."""
     with paused_collector():
-        report = _ingest(paths, source_root, context_options, exclude, parse or _parse_whole)
+        report = _ingest(
+            paths, source_root, context_options, exclude, parse or _parse_whole, revision
+        )
         # Before the collector runs again: its first collection would walk every finding.
         exempt_while_alive(report)
     return report
@@ -129,6 +135,7 @@ def _ingest(
     context_options: ContextOptions | None,
     exclude: Sequence[Path],
     parse: ParseFn,
+    revision: str | None,
 ) -> IngestReport:
     tree = None
     if source_root is not None:
@@ -138,7 +145,7 @@ def _ingest(
 
         tree = SourceTree(Path(source_root), context_options)
     report = IngestReport()
-    merged: dict[str, Finding] = {}
+    merged: dict[tuple[str, str | None], Finding] = {}
     problems: dict[tuple[str, str], ContextProblem] = {}
     secret_index = SecretIndex()
     excluded = {os.path.realpath(p) for p in exclude}
@@ -162,11 +169,14 @@ def _ingest(
             problems.setdefault((problem.finding_id, problem.kind), problem)
         for finding in findings:
             secret_index.add(finding)
-            seen = merged.get(finding.id)
+            if revision is not None:
+                finding.origin.revision = revision
+            key = (finding.id, finding.origin.revision)
+            seen = merged.get(key)
             if seen is None:
-                merged[finding.id] = finding
+                merged[key] = finding
             else:
-                merged[finding.id] = merge_duplicates(seen, finding)
+                merged[key] = merge_duplicates(seen, finding)
                 report.duplicates += 1
     report.findings = [redact_finding(finding, secret_index) for finding in merged.values()]
     report.context_problems = list(problems.values())

@@ -145,6 +145,9 @@ class Origin:
     format: FormatName
     index: int  # 0-based position of the result in the file (across runs)
     run_index: int | None = None  # SARIF run index
+    # The revision (commit) of the scanned source the report was made at: `ingest --revision`,
+    # else the SARIF run's versionControlProvenance. Datasets mine fixes across revisions.
+    revision: str | None = None
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from vulntune.models.resolve import ResolvedModel, resolve_model
 from vulntune.runs.config import TrainingConfig
 from vulntune.runs.manifest import (
     CONFIG_NAME,
+    DEFAULT_DATA_STATS,
     MANIFEST_NAME,
     SCHEMA_VERSION,
     BaseModelRecord,
@@ -28,6 +29,7 @@ from vulntune.runs.manifest import (
     Stage2Paths,
     Stage2TrainData,
     StagePaths,
+    default_evaluation_paths,
 )
 from vulntune.runs.run import TrainingRun
 
@@ -70,6 +72,7 @@ def stage_paths() -> StagePaths:
         stage1=Stage1Paths(
             train_data="data/stage1-train.jsonl",
             validation_data="data/stage1-validation.jsonl",
+            test_data="data/stage1-test.jsonl",
             checkpoints="stage1/checkpoints",
             adapter="stage1/adapter",
             merged_model="stage1/merged-model",
@@ -83,6 +86,7 @@ def stage_paths() -> StagePaths:
             ),
             replay_record="stage2/replay.json",
             validation_data="data/stage2-validation.jsonl",
+            test_data="data/stage2-codefix-test.jsonl",
             checkpoints="stage2/checkpoints",
             adapter="stage2/adapter",
             final_model="stage2/final-model",
@@ -155,6 +159,8 @@ class TrainingRunManager:
             ),
             stages=stage_paths(),
             inference=InferenceRecord(model=stage_paths().stage2.final_model),
+            data_stats=DEFAULT_DATA_STATS,
+            evaluation=default_evaluation_paths(),
         )
         atomic_write_text(run_dir / CONFIG_NAME, config.model_dump_json(indent=2) + "\n")
         # The manifest goes last and exclusively: its presence means the run is fully created.

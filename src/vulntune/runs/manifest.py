@@ -20,7 +20,9 @@ from vulntune.runs.config import Stage2Mode, TrainingConfig
 
 MANIFEST_NAME = "run-manifest.json"
 CONFIG_NAME = "config.json"
-SCHEMA_VERSION = 1
+# Version 2 adds each stage's test split, the dataset statistics and the evaluation outputs.
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 # The two stages, by number (as `vulntune train --stage` takes them) and by name (as the
 # manifest, the artifact directories and the records name them).
@@ -67,6 +69,7 @@ class BaseModelRecord(_Frozen):
 class Stage1Paths(_Frozen):
     train_data: RelPath
     validation_data: RelPath
+    test_data: RelPath | None = None  # held out for evaluation; None in schema-1 runs
     checkpoints: RelPath  # resumable training state; never read as a result
     adapter: RelPath
     merged_model: RelPath  # base + Stage-1 adapter, merged
@@ -83,6 +86,7 @@ class Stage2Paths(_Frozen):
     train_data: Stage2TrainData
     replay_record: RelPath  # ids of the replayed Stage-1 examples, seed, ratio
     validation_data: RelPath
+    test_data: RelPath | None = None  # code-fix test split; None in schema-1 runs
     checkpoints: RelPath
     adapter: RelPath
     final_model: RelPath
@@ -108,6 +112,42 @@ class Semantics(_Frozen):
     replay_sampling: Literal["without_replacement_seeded"] = "without_replacement_seeded"
 
 
+class PredictionPaths(_Frozen):
+    """One predictions JSONL per evaluated model."""
+
+    base: RelPath
+    stage1: RelPath
+    final: RelPath
+
+
+class EvaluationPaths(_Frozen):
+    """What `vulntune evaluate` writes: metrics of every model, their predictions, the report.
+
+    Schema-1 manifests do not list these; such runs get :func:`default_evaluation_paths`,
+    the same places a schema-2 run uses (``evaluation/`` and ``report.html`` in the run).
+    """
+
+    results: RelPath
+    predictions: PredictionPaths
+    report: RelPath
+
+
+def default_evaluation_paths() -> EvaluationPaths:
+    """The evaluation layout of every run (and the documented place for schema-1 runs)."""
+    return EvaluationPaths(
+        results="evaluation/results.json",
+        predictions=PredictionPaths(
+            base="evaluation/predictions-base.jsonl",
+            stage1="evaluation/predictions-stage1.jsonl",
+            final="evaluation/predictions-final.jsonl",
+        ),
+        report="report.html",
+    )
+
+
+DEFAULT_DATA_STATS = "data/stats.json"
+
+
 class InferenceRecord(_Frozen):
     """Which weights to load to use the trained model."""
 
@@ -115,7 +155,7 @@ class InferenceRecord(_Frozen):
 
 
 class RunManifest(_Frozen):
-    schema_version: Literal[1]
+    schema_version: Literal[1, 2]
     run_id: str
     created_at: str  # ISO 8601, UTC
     base_model: BaseModelRecord
@@ -126,6 +166,10 @@ class RunManifest(_Frozen):
     semantics: Semantics
     stages: StagePaths
     inference: InferenceRecord
+    # Schema 2: the statistics of the dataset the run was created from (when it came from
+    # `vulntune datasets`), and the evaluation outputs. Schema-1 runs get the defaults.
+    data_stats: RelPath = DEFAULT_DATA_STATS
+    evaluation: EvaluationPaths = default_evaluation_paths()
 
     def to_json(self) -> str:
         """The canonical serialisation (sorted keys, two-space indent, trailing newline)."""
@@ -136,6 +180,7 @@ class RunManifest(_Frozen):
         flat: dict[str, str] = {
             "config_file": self.config_file,
             "inference.model": self.inference.model,
+            "data_stats": self.data_stats,
         }
 
         def walk(prefix: str, obj: BaseModel) -> None:
@@ -143,11 +188,26 @@ class RunManifest(_Frozen):
                 value = getattr(obj, name)
                 if isinstance(value, BaseModel):
                     walk(f"{prefix}{name}.", value)
-                else:
+                elif value is not None:  # a test split a schema-1 run does not have
                     flat[f"{prefix}{name}"] = value
 
         walk("", self.stages)
+        walk("evaluation.", self.evaluation)
         return flat
+
+    def training_artifact_paths(self) -> dict[str, str]:
+        """The artifact paths `vulntune train` reads or writes: everything but the test
+        splits and dataset statistics (written with the data, when it has them) and the
+        evaluation outputs (written by `vulntune evaluate`)."""
+        return {
+            name: rel
+            for name, rel in self.artifact_paths().items()
+            if not (
+                name.startswith("evaluation.")
+                or name.endswith(".test_data")
+                or name == "data_stats"
+            )
+        }
 
 
 def parse_manifest(text: str, source: Path) -> RunManifest:
@@ -165,11 +225,19 @@ def parse_manifest(text: str, source: Path) -> RunManifest:
         raise ManifestError(f"{source}: has no schema_version; this is not a vulntune manifest")
     version = data["schema_version"]
     # ``type`` rather than ``==``: JSON ``true`` and ``1.0`` compare equal to 1 in Python.
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE_SCHEMA_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_SCHEMA_VERSIONS)
         raise ManifestError(
             f"{source}: unsupported schema_version {version!r}; this vulntune reads "
-            f"version {SCHEMA_VERSION} (upgrade vulntune or recreate the run)"
+            f"versions {readable} (upgrade vulntune or recreate the run)"
         )
+    if version == 1:
+        # Schema 1 has none of the version-2 entries; they must not appear in it either.
+        newer = [k for k in ("data_stats", "evaluation") if k in data]
+        if newer:
+            raise ManifestError(
+                f"{source}: invalid manifest: schema_version 1 cannot have {', '.join(newer)}"
+            )
     try:
         return RunManifest.model_validate(data)
     except ValidationError as exc:

@@ -29,6 +29,7 @@ from vulntune.runs.manifest import (
 class Stage1Files:
     train_data: Path
     validation_data: Path
+    test_data: Path | None  # None in schema-1 runs
     checkpoints: Path
     adapter: Path
     merged_model: Path
@@ -42,11 +43,21 @@ class Stage2Files:
     mixed_dataset: Path
     replay_record: Path
     validation_data: Path
+    test_data: Path | None  # None in schema-1 runs
     checkpoints: Path
     adapter: Path
     final_model: Path
     metrics: Path
     evaluation: Path
+
+
+@dataclass(frozen=True)
+class EvaluationFiles:
+    """Where `vulntune evaluate` publishes its results, per-model predictions and the report."""
+
+    results: Path
+    predictions: dict[str, Path]  # "base" | "stage1" | "final" -> predictions JSONL
+    report: Path
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class TrainingRun:
         self.stage1 = Stage1Files(
             train_data=self.path(s1.train_data),
             validation_data=self.path(s1.validation_data),
+            test_data=self._optional_path(s1.test_data),
             checkpoints=self.path(s1.checkpoints),
             adapter=self.path(s1.adapter),
             merged_model=self.path(s1.merged_model),
@@ -96,12 +108,26 @@ class TrainingRun:
             mixed_dataset=self.path(s2.train_data.mixed_dataset),
             replay_record=self.path(s2.replay_record),
             validation_data=self.path(s2.validation_data),
+            test_data=self._optional_path(s2.test_data),
             checkpoints=self.path(s2.checkpoints),
             adapter=self.path(s2.adapter),
             final_model=self.path(s2.final_model),
             metrics=self.path(s2.metrics),
             evaluation=self.path(s2.evaluation),
         )
+        ev = manifest.evaluation
+        self.evaluation = EvaluationFiles(
+            results=self.path(ev.results),
+            predictions={
+                name: self.path(getattr(ev.predictions, name))
+                for name in ("base", "stage1", "final")
+            },
+            report=self.path(ev.report),
+        )
+        self.data_stats = self.path(manifest.data_stats)
+
+    def _optional_path(self, rel: str | None) -> Path | None:
+        return None if rel is None else self.path(rel)
 
     @classmethod
     def load(cls, run_dir: Path) -> TrainingRun:

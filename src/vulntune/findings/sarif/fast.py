@@ -58,6 +58,7 @@ class _Run(msgspec.Struct, rename="camel", gc=False):
 
     tool: Any = None
     original_uri_base_ids: Any = None
+    version_control_provenance: Any = None
     artifacts: Any = None
     # Any JSON value: what is not an object has no imageName, as in SarifRun.from_json.
     properties: _RunProperties | bool | int | float | str | list[Any] | None = None
@@ -138,6 +139,8 @@ class FastSarif:
                 meta["originalUriBaseIds"] = run.original_uri_base_ids
             if run.artifacts is not None:
                 meta["artifacts"] = run.artifacts
+            if run.version_control_provenance is not None:
+                meta["versionControlProvenance"] = run.version_control_provenance
             if type(run.properties) is _RunProperties and run.properties.image_name is not None:
                 meta["properties"] = {"imageName": run.properties.image_name}
             found.append(FastRun(meta, run.results))

@@ -105,7 +105,7 @@ def build_finding(
         severity.severity,  # severity
         message,  # message
         kind,  # kind
-        Origin(file, FORMAT_NAME, index, run.index),  # origin
+        Origin(file, FORMAT_NAME, index, run.index, run.revision),  # origin
         run.tool_version,  # tool_version
         run.tool_full_name,  # tool_full_name
         rule.name if rule is not None else None,  # rule_name

@@ -124,6 +124,8 @@ class SarifRun:
     # ``"image:<name as written>"``.
     image_scope: str | None = None
     image_tag: str | None = None
+    # The scanned commit: the first ``versionControlProvenance`` entry with a ``revisionId``.
+    revision: str | None = None
     _rules: dict[tuple[int, int], SarifRule | None] = field(default_factory=dict)
     _rule_ids: dict[str, tuple[int, int]] | None = None
     # What the builder derives once per rule (most results of a rule agree on these): the
@@ -164,6 +166,14 @@ class SarifRun:
             artifacts=items(run.get("artifacts")),
             image_scope=trivy_image_scope(image),
             image_tag=f"image:{image}" if image is not None else None,
+            revision=next(
+                (
+                    revision
+                    for entry in items(run.get("versionControlProvenance"))
+                    if (revision := text_of(mapping(entry).get("revisionId")))
+                ),
+                None,
+            ),
         )
 
     # -- rules ----------------------------------------------------------------------------
