@@ -31,6 +31,8 @@ def make(id_: str, **kw) -> Finding:
         message="m",
         kind=FindingKind.CODE,
         origin=Origin(file="a.json", format="semgrep-json", index=0),
+        # A place: findings without one are also told apart by message (findings.dedup).
+        location=Location(path="app.py", start_line=1),
     )
     base.update(kw)
     return Finding(**base)

@@ -2,7 +2,8 @@
 out, with everything that went wrong on the way.
 
 Order of work: each file is parsed (format by content) and its findings get code context from
-the source root; findings are de-duplicated by ``Finding.id`` across all files and formats;
+the source root; findings are de-duplicated across all files and formats
+(:mod:`vulntune.findings.dedup`: the same weakness at the same place);
 then every finding is redacted, knowing the secrets that *all* secret findings reported, so a
 secret also disappears from the context of the finding on the next line. Redaction comes
 after context on purpose: the scanner's raw match is what finds the secret in the source
@@ -26,12 +27,13 @@ import os
 import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
 from vulntune.errors import VulntuneError
 from vulntune.findings.collector import exempt_while_alive, paused_collector
+from vulntune.findings.dedup import MergeKey, merge_duplicates, merge_key, placeless_id
 from vulntune.findings.formats import FindingsInputError
 from vulntune.findings.parse import parse_file
 from vulntune.findings.reader import detect_encoding
@@ -145,7 +147,7 @@ def _ingest(
 
         tree = SourceTree(Path(source_root), context_options)
     report = IngestReport()
-    merged: dict[tuple[str, str | None], Finding] = {}
+    merged: dict[MergeKey, Finding] = {}
     problems: dict[tuple[str, str], ContextProblem] = {}
     secret_index = SecretIndex()
     excluded = {os.path.realpath(p) for p in exclude}
@@ -171,7 +173,8 @@ def _ingest(
             secret_index.add(finding)
             if revision is not None:
                 finding.origin.revision = revision
-            key = (finding.id, finding.origin.revision)
+            finding.id = placeless_id(finding)
+            key = merge_key(finding)
             seen = merged.get(key)
             if seen is None:
                 merged[key] = finding
@@ -264,40 +267,6 @@ def _not_a_report(path: Path) -> SkipReason | None:
     if text[:1] in ("{", "["):
         return None
     return "not a scanner report (not JSON)"
-
-
-# --------------------------------------------------------------------------------------------
-# De-duplication
-# --------------------------------------------------------------------------------------------
-
-_UNION_FIELDS = ("cwe_ids", "vulnerability_ids", "tags")
-
-
-def merge_duplicates(first: Finding, second: Finding) -> Finding:
-    """One record for two findings with the same id (the SARIF and native JSON of one scan):
-    the richer record (more fields filled) is the base, the other fills its empty fields, id
-    lists and tags are united. The first record's origin is kept on a tie."""
-    base, other = (second, first) if _richness(second) > _richness(first) else (first, second)
-    changes: dict[str, object] = {}
-    for f in fields(Finding):
-        mine, theirs = getattr(base, f.name), getattr(other, f.name)
-        if f.name in _UNION_FIELDS:
-            united = list(dict.fromkeys([*mine, *theirs]))
-            if united != mine:
-                changes[f.name] = united
-        elif _empty(mine) and not _empty(theirs):
-            changes[f.name] = theirs
-    if not changes:
-        return base
-    return Finding(**{f.name: changes.get(f.name, getattr(base, f.name)) for f in fields(Finding)})
-
-
-def _empty(value: object) -> bool:
-    return value is None or value == "" or value == [] or value is False
-
-
-def _richness(finding: Finding) -> int:
-    return sum(not _empty(getattr(finding, f.name)) for f in fields(Finding))
 
 
 # --------------------------------------------------------------------------------------------

@@ -183,3 +183,43 @@ def test_one_alert_at_two_confidence_levels_keeps_two_ids_in_both_shapes():
     from_report, from_api = parse(report), parse(api)
     assert len({f.id for f in from_report}) == 2
     assert [f.id for f in from_report] == [f.id for f in from_api]
+
+
+# Failed before: the legacy layout was "in no known format".
+def test_legacy_report_layout_reads_like_the_traditional_report(load):
+    xss, header = parse(load("zap-legacy.json"))
+    assert xss.id == fingerprint("zap", "40012", web=WebTarget(url="https://shop.example.test"))
+    assert (xss.rule_id, xss.rule_name, xss.tool_version) == (
+        "40012",
+        "Cross Site Scripting (Reflected)",
+        "2.7.0",
+    )
+    assert (xss.severity, xss.original_severity) == (Severity.HIGH, "High (Medium)")
+    assert xss.cwe_ids == ["CWE-79"] and "WASC-8" in xss.tags and "confidence:Medium" in xss.tags
+    assert [(i.url, i.method, i.parameter) for i in xss.web.instances] == [
+        ("https://shop.example.test/search?q=x", "GET", "q"),
+        ("https://shop.example.test/feedback", "POST", "comment"),
+    ]
+    assert xss.web.evidence == "<script>alert(1);</script>"
+    assert xss.rule_help == "Encode output."
+    # One inline instance in the alert itself (the oldest reports).
+    assert header.severity is Severity.LOW
+    assert header.web.instances == [
+        WebInstance(url="https://shop.example.test/", parameter="X-Content-Type-Options")
+    ]
+
+
+def test_legacy_report_with_one_alert_object_and_site_list(load):
+    doc = load("zap-legacy.json")
+    alerts = doc["Report"]["Sites"]["Alerts"]["AlertItem"]
+    doc["Report"]["Sites"]["Alerts"]["AlertItem"] = alerts[0]
+    doc["Report"]["Sites"] = [doc["Report"]["Sites"]]
+    (xss,) = parse(doc)
+    assert xss.rule_id == "40012" and len(xss.web.instances) == 2
+
+
+def test_legacy_layout_in_the_registry_is_detected_as_zap(load):
+    from vulntune.findings.native.registry import FORMATS
+
+    doc = load("zap-legacy.json")
+    assert [f.name for f in FORMATS if f.matches(doc)] == ["zap-json"]

@@ -3,7 +3,9 @@
 One framework gives one report: ``{"check_type", "results": {"passed_checks",
 "failed_checks", "skipped_checks", "parsing_errors"}, "summary": {..., "checkov_version"},
 "url"}``; several frameworks give a list of such reports; a scan that found nothing to check
-gives only the summary object. Only ``failed_checks`` are findings. Each has ``check_id``,
+gives only the summary object. ``failed_checks`` are findings, and so are
+``skipped_checks`` (suppressed in the source with ``#checkov:skip=ID:comment``), as Checkov's
+SARIF lists them with an ``inSource`` suppression. Each has ``check_id``,
 ``check_name``, ``file_path`` (relative to the scanned directory but written with a leading
 ``/``), ``file_abs_path``, ``file_line_range``, ``resource``, ``code_block`` (``[[line,
 text], ...]``), ``guideline`` and ``severity`` (null outside the commercial platform). SCA
@@ -11,7 +13,9 @@ checks (``sca_package``, ``sca_image``) add ``vulnerability_details``; secret ch
 (``secrets``) carry Checkov's masked secret in ``code_block``.
 
 Ids match Checkov's SARIF of the same scan: tool ``checkov``, check id, path and start line
-(SARIF has no column); SCA findings also hash the package.
+(SARIF has no column); SCA findings also hash the package. A check of a whole file (GitHub
+Actions workflows) has ``file_line_range`` ``[0, 0]``; its SARIF says line 1 (SARIF lines
+start at 1), so its id is made with line 1 while its location keeps no line.
 """
 
 from __future__ import annotations
@@ -89,12 +93,17 @@ def parse(doc: Any, file: str) -> Iterator[Finding]:
         check_type = text(report.get("check_type")) or "unknown"
         version = text(mapping(report.get("summary")).get("checkov_version"))
         results = require_object(report.get("results"), file, f"{prefix}results")
-        failed = results.get("failed_checks")
-        failed = [] if failed is None else require_list(failed, file, f"{prefix}failed_checks")
-        for c, check in enumerate(failed):
-            where = f"{prefix}results.failed_checks[{c}]"
-            check = require_object(check, file, where)
-            findings.append(_finding(check, check_type, version, file, where, len(findings)))
+        for group in ("failed_checks", "skipped_checks"):
+            checks = results.get(group)
+            checks = [] if checks is None else require_list(checks, file, f"{prefix}{group}")
+            for c, check in enumerate(checks):
+                where = f"{prefix}results.{group}[{c}]"
+                check = require_object(check, file, where)
+                finding = _finding(check, check_type, version, file, where, len(findings))
+                if group == "skipped_checks":
+                    finding.suppressed = True
+                    finding.suppression = _suppression(check)
+                findings.append(finding)
     yield from disambiguate_ids(findings)
 
 
@@ -126,8 +135,12 @@ def _finding(
     category = text(check.get("bc_category"))
     if category:
         tags.append(category)
+    # A whole-file check: line 1 in the id, as in the SARIF of the same scan.
+    id_location = location
+    if line_range and all(n == 0 for n in line_range):
+        id_location = Location(path=location.path, start_line=1)
     return Finding(
-        id=fingerprint("checkov", check_id, location, package),
+        id=fingerprint("checkov", check_id, id_location, package),
         tool="checkov",
         rule_id=check_id,
         severity=severity,
@@ -148,6 +161,13 @@ def _finding(
         snippet=_code_block(check.get("code_block")),
         package=package,
     )
+
+
+def _suppression(check: Mapping[str, Any]) -> str:
+    """How a skipped check was suppressed, worded as Checkov's SARIF does."""
+    comment = text(mapping(check.get("check_result")).get("suppress_comment"))
+    kind = "external" if check.get("vulnerability_details") else "inSource"
+    return f"{kind}: {comment or 'No comment provided'}"
 
 
 def _path(check: Mapping[str, Any]) -> str | None:

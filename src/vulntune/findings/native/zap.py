@@ -6,6 +6,12 @@
   "instances": [{"uri", "method", "param", "attack", "evidence", "otherinfo"}], "solution",
   "reference", "cweid", "wascid", ...}]}]}``. Text fields are HTML paragraphs; codes are
   strings. Older reports write a single site as an object instead of a list.
+- Legacy report (the XML report of old ZAP versions converted to JSON): ``{"Report":
+  {"@Version", "@Generated", "Sites": [{"@Name", "Alerts": {"AlertItem": [...]}}]}}``. Keys
+  are capitalised as the converter saw them (``PluginID``, ``RiskCode``, ``Desc``, ``URI``),
+  one element becomes an object instead of a list, and instances are ``{"Instance": [...]}``
+  or inline in the alert. It is read as the traditional report after
+  :func:`_legacy_as_traditional` folds the keys to lower case.
 - API alerts (``/JSON/core/view/alerts/`` or a client's ``core.alerts()``): ``{"alerts":
   [...]}`` or a bare list with one entry per *instance*: ``pluginId``, ``alertRef``, ``name``,
   ``risk`` ("High"...), ``confidence``, ``url``, ``method``, ``param``, ``attack``,
@@ -69,11 +75,69 @@ def matches(doc: Any) -> bool:
     """A traditional report (``site`` plus ZAP's ``@programName``/``@version``/``@generated``)
     or an API alerts list (entries with ``pluginId``/``alertRef``, ``risk`` and ``url``)."""
     if isinstance(doc, Mapping):
+        if _is_legacy(doc):
+            return True
         if "site" in doc and any(k in doc for k in ("@programName", "@version", "@generated")):
             return isinstance(doc["site"], (list, Mapping))
         alerts = doc.get("alerts")
         return isinstance(alerts, list) and bool(alerts) and all(map(_is_api_alert, alerts))
     return isinstance(doc, list) and bool(doc) and all(map(_is_api_alert, doc))
+
+
+def _is_legacy(doc: Mapping[str, Any]) -> bool:
+    """``{"Report": {"Sites": ...}}`` (keys in any case)."""
+    report = _folded(doc).get("report")
+    return isinstance(report, Mapping) and isinstance(_folded(report).get("sites"), (list, Mapping))
+
+
+def _folded(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` with its keys in lower case (the first of two keys that fold alike wins)."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        out.setdefault(str(key).lower(), item)
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    """An XML-converted repeated element: a list, one object, or nothing."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None or value == "" else [value]
+
+
+def _legacy_as_traditional(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The legacy ``Report``/``Sites``/``Alerts``/``AlertItem`` layout in the traditional
+    report's shape: keys in lower case, ``@name`` per site, ``alerts`` and ``instances``
+    as lists (an alert without instances keeps its inline ``uri``)."""
+    report = _folded(doc["Report"] if "Report" in doc else _folded(doc)["report"])
+    sites = []
+    for raw_site in _as_list(report.get("sites")):
+        site = _folded(raw_site) if isinstance(raw_site, Mapping) else {}
+        alerts = site.get("alerts")
+        if isinstance(alerts, Mapping):
+            alerts = _folded(alerts).get("alertitem")
+        converted = []
+        for raw_alert in _as_list(alerts):
+            if not isinstance(raw_alert, Mapping):
+                converted.append(raw_alert)  # the traditional parser names the bad entry
+                continue
+            alert = _folded(raw_alert)
+            if "alertref" in alert:
+                alert["alertRef"] = alert.pop("alertref")
+            instances = alert.get("instances")
+            if isinstance(instances, Mapping):
+                instances = _folded(instances).get("instance")
+            alert["instances"] = [
+                _folded(i) if isinstance(i, Mapping) else i for i in _as_list(instances)
+            ]
+            converted.append(alert)
+        name = site.get("@name", site.get("name"))
+        sites.append({"@name": name, "alerts": converted})
+    return {
+        "@programName": "ZAP",
+        "@version": report.get("@version", report.get("version")),
+        "site": sites,
+    }
 
 
 def _is_api_alert(entry: Any) -> bool:
@@ -87,6 +151,8 @@ def _is_api_alert(entry: Any) -> bool:
 
 def parse(doc: Any, file: str) -> Iterator[Finding]:
     """Yield one finding per alert and site."""
+    if isinstance(doc, Mapping) and _is_legacy(doc):
+        doc = _legacy_as_traditional(doc)
     if isinstance(doc, Mapping) and "site" in doc:
         findings = list(_parse_report(doc, file))
     else:
