@@ -123,6 +123,21 @@ def _distinctive(value: str) -> bool:
     return len(value) >= 6 and not (value.isalpha() and len(value) < 10)
 
 
+MIN_MASKED_VISIBLE = 4  # characters a masked value must show to be searched for elsewhere
+
+
+def _searchable(value: str) -> bool:
+    """Whether a value may be searched for in *other* findings' texts. A masked value
+    (``"CK**********"``, Checkov's mask) is searched for only when its visible part is
+    distinctive (Trivy's ``AKIA****************``): two visible characters and ten unknown
+    ones match ordinary code (``#checkov:skip=CKV2_AWS_6``). The secret's own line is still
+    covered by its flagged region."""
+    if "***" not in value:
+        return True
+    visible = [part for part in re.split(r"\*{3,}", value.strip("\"'`")) if part]
+    return any(len(part) >= MIN_MASKED_VISIBLE for part in visible)
+
+
 class SecretIndex:
     """What the secret scanners of one ingest reported: the secret values and the flagged
     lines. Redacting with the index removes a secret from *every* finding, not only its own:
@@ -141,7 +156,7 @@ class SecretIndex:
         if not is_secret_finding(finding):
             return
         for value in secret_values(finding.snippet or ""):
-            if weak_values or _distinctive(value):
+            if weak_values or (_distinctive(value) and _searchable(value)):
                 self._rules.setdefault(value, finding.rule_id)
         self._pattern = None
         loc = finding.location

@@ -40,6 +40,7 @@ remembered, since the findings of a report share many texts. Neither changes an 
 
 from __future__ import annotations
 
+import base64
 import re
 import string
 
@@ -204,7 +205,7 @@ _ASSIGNMENT_LOWER = re.compile(
         f"(?:{_SECRET_WORDS})", _trie_regex(sorted(set(_spelled_out(_SECRET_WORDS)))), 1
     )
 )
-_IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_IDENTIFIER_PATH = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*\Z")
 
 # Candidate high-entropy strings (looks_random decides).
 _ENTROPY_CANDIDATE = re.compile(
@@ -285,8 +286,11 @@ def _secret_spans(
         urls = [m.span() for m in _URL.finditer(text)] if has_url else []
         for m in _ENTROPY_CANDIDATE.finditer(text):
             start, end = m.span()
-            if looks_random(m.group(0)) and not any(a <= start and end <= b for a, b in urls):
-                found.append((start, end, "high-entropy"))
+            if any(a <= start and end <= b for a, b in urls):
+                continue
+            if text[start - 8 : start] == ";base64," and _DATA_URI_PAYLOAD.search(text, 0, start):
+                continue
+            found += [(a, b, "high-entropy") for a, b in _random_parts(m.group(0), start)]
     if not found:
         return []
     protected = [m.span() for m in MARKER_RE.finditer(text)] if MARKER_PREFIX in text else []
@@ -299,6 +303,58 @@ def _secret_spans(
             continue
         spans.append((start, end, rule))
     return spans
+
+
+# Public digests and object ids that are random by design but no secret: Subresource
+# Integrity hashes (integrity="sha384-...") and Stripe object ids (evt_..., ch_..., in_...;
+# Stripe's secret keys are a known format above).
+_PUBLIC_RANDOM = re.compile(
+    r"(?:sha(?:256|384|512)-|(?:evt|ch|in|ii|il|cus|pi|pm|py|po|re|sub|si|seti|prod|price|txn"
+    r"|tr|card|src|acct|ba|ipi|cs|sess)_"
+    # Hibernate's generated constraint names; a serialised Java object in base64.
+    r"|(?:FK|UK)[0-9a-z]{20,30}\Z|rO0AB)"
+)
+# The payload of a data: URI (an inline image) is data, not a secret.
+_DATA_URI_PAYLOAD = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w=.+-]+)*;base64,\Z")
+
+
+def _pem_kind(token: str) -> str | None:
+    """``"private"`` or ``"public"`` for a base64-encoded PEM block (a private key, or a CA
+    certificate in a kubeconfig or a Terraform output), None for anything else:
+    ``LS0tLS1CRUdJTi`` is ``-----BEGIN`` in base64."""
+    if not token.startswith("LS0tLS1CRUdJTi"):
+        return None
+    head = token[:64]
+    try:
+        decoded = base64.b64decode(head[: len(head) // 4 * 4]).decode("ascii", "replace")
+    except ValueError:
+        return None
+    return "private" if "PRIVATE" in decoded else "public"
+
+
+def _random_parts(token: str, offset: int) -> list[tuple[int, int]]:
+    """Spans (from ``offset``) of the random-looking parts of an entropy candidate: the
+    whole token, or, in a path (``/v1/invoices/in_103MXP2k.../lines``), its random segments
+    alone. SRI hashes and Stripe object ids are not secrets."""
+    if token.startswith("/"):
+        spans, pos = [], offset
+        for part in token.split("/"):
+            if (
+                len(part) >= MIN_ENTROPY_LENGTH
+                and looks_random(part)
+                and not _PUBLIC_RANDOM.match(part)
+            ):
+                spans.append((pos, pos + len(part)))
+            pos += len(part) + 1
+        return spans
+    if token.endswith("=") and ("-" in token or "_" in token):
+        token = token.rstrip("=")  # `data-wysihtml5-command='bold'`: "=" assigns, not pads
+    pem = _pem_kind(token)
+    if pem == "private":
+        return [(offset, offset + len(token))]  # random or not: a private key
+    if pem == "public" or _PUBLIC_RANDOM.match(token) or not looks_random(token):
+        return []
+    return [(offset, offset + len(token))]
 
 
 # Byte classes for _screen: letters "a", digits "1", "_" and "-" "_", "+" and "/" (in base64
@@ -356,17 +412,115 @@ def _has_assignment_hint(lowered: str) -> bool:
 
 def _assigned_secret_span(m: re.Match[str], text: str) -> tuple[int, int] | None:
     """The span of the assigned value of match ``m`` (made on ``text`` or on its lowercased
-    copy) when it is a secret; None for placeholders and code."""
+    copy) when it is a literal secret; None for placeholders, keywords and code."""
     for group in ("dq", "sq", "bq", "bare"):
         start, end = m.span(group)
         if start >= 0:
             break
+    if group == "bare":
+        # Punctuation after a bare word ends a statement or sentence (`token == None:`,
+        # `password=TRUE.`); it is not part of the value.
+        while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
+            end -= 1
     value = text[start:end]
     if len(value) < 4 or is_placeholder(value) or MARKER_PREFIX in value:
         return None
-    if group == "bare" and not _bare_value_is_secret(m, text, value):
+    if group == "bare":
+        return (start, end) if _bare_value_is_secret(m, text, value) else None
+    key_upper = text[m.start() : m.start("op")].isupper()
+    if _quoted_value_is_not_literal(value, text[start - 1], key_upper):
+        return None
+    if _is_message_id(text, m.start()) and _LABEL.match(value):
         return None
     return start, end
+
+
+# The key of a user-interface text in a translation file: LABEL_PASSWORD, FORGOT_PASSWORD,
+# INVALID_TWO_FACTOR_AUTH_TOKEN (an upper-case key whose words name a UI element).
+_MESSAGE_ID_WORDS = frozenset(
+    "LABEL TITLE MANDATORY INVALID FORGOT CONFIRM ENTER NEW CURRENT REPEAT PLACEHOLDER HINT "
+    "MSG MESSAGE ERROR TEXT BUTTON BTN TOOLTIP HELP PROMPT CAPTION HEADER HEADING DESCRIPTION "
+    "WRONG MISSING REQUIRED".split()
+)
+_KEY_BEFORE = re.compile(r"[A-Z0-9_]*\Z")
+_LABEL = re.compile(r"[^\W_][\w' -]*[?.!]?\Z")
+
+
+def _is_message_id(text: str, secret_word_at: int) -> bool:
+    """Whether the key that ends in the secret word at ``secret_word_at`` is a UI message id
+    (its upper-case words before the secret word include a UI word such as LABEL)."""
+    prefix = _KEY_BEFORE.search(text, 0, secret_word_at)
+    words = set(prefix.group(0).split("_")) if prefix else set()
+    return bool(words & _MESSAGE_ID_WORDS)
+
+
+_TRAILING_PUNCTUATION = frozenset(".:")
+# Interpolation inside a string literal: the value is a template, not a secret.
+_INTERPOLATION = re.compile(r"\$\{|\{\{|#\{|%\(|<%=|\{[A-Za-z_][A-Za-z0-9_.]*\}")
+# `... password='" + password + "'` seen from the inner quotes: the "value" is the code
+# between two string literals joined by concatenation (+, ., ||, &, ..).
+_CONCATENATION = re.compile(r"\A\s*(?:\+|\.\.?|\|\||&)|(?:\+|\.\.?|\|\||&)\s*\Z")
+# The "value" between a closing and an opening quote: `"Token: ").append(escape(token))` or
+# the gap between two HTML attributes, `Password:" value="`.
+_BETWEEN_LITERALS = re.compile(r"\s*[)\],;}]|\s+[\w-]+=\Z")
+_VERSION = re.compile(r"[\^~<>=! ]*v?\d+(?:\.[\dxX*]+)+(?:[-+.][0-9A-Za-z.-]+)?\Z")
+_WORD = re.compile(r"[A-Za-z][a-z]+\Z|[a-z]+\Z")
+
+
+# A generic type (`CreationOptional<string>`), not a word followed by an HTML tag (`pass<br>`).
+_GENERIC_TYPE = re.compile(r"[A-Z][\w.]*<(?!/|(?:br|p|b|i|em|strong|code|span|div)\b)[A-Za-z]")
+_LABEL_WORD = re.compile(r"(?:[^\W\d_]|['-])+\Z")
+_CAPITALISED = re.compile(r"[^\W\d_][^\W_]*\Z")
+
+
+def _is_natural_language(value: str, words: list[str]) -> bool:
+    """A user-facing label or sentence (``"Change Password"``, ``"비밀 번호"``,
+    ``"Forgot your password?"``), not a literal secret: its letters are all non-ASCII (a
+    translated text), or it is two or more plain words starting with a capitalised one.
+    Passphrases of lower-case words are still secrets."""
+    letters = [c for c in value if c.isalpha()]
+    if letters and 2 * sum(not c.isascii() for c in letters) >= len(letters):
+        return True  # mostly non-Latin letters: a translated text
+    if len(words) < 2:
+        return False
+    bare = [w.rstrip(",.;:!?") for w in words]
+    first = bare[0]
+    capitalised = bool(_CAPITALISED.match(first)) and first[0].isupper() and not first.isupper()
+    return capitalised and all(_LABEL_WORD.match(w) for w in bare)
+
+
+def _quoted_value_is_not_literal(value: str, quote: str, key_upper: bool) -> bool:
+    """A quoted value that is no literal secret: code between two string literals (the value
+    starts or ends with the *other* quote and a concatenation operator), a template with
+    interpolations, a version range (``"jsonwebtoken": "^9.0.2"``), a dotted reference
+    under an upper-case settings key (``PUSH_CREDENTIALS = "aggregator.utils.push"``), a UI
+    label, or a sentence (a message under a key such as ``no_secret``: four or more words,
+    three of them plain, with punctuation or a capitalised first word). Passphrases of
+    lower-case words without punctuation stay secrets."""
+    inner = value.strip()
+    if _BETWEEN_LITERALS.match(value):
+        return True
+    if (inner[:1] in "\"'`" and inner[:1] != quote) or (
+        inner[-1:] in "\"'`" and inner[-1:] != quote
+    ):
+        stripped = inner.strip("\"'`")
+        if _CONCATENATION.search(stripped):
+            return True
+    if _INTERPOLATION.search(value) or _VERSION.match(value):
+        return True
+    # A settings constant naming an import path: PUSH_CREDENTIALS = "aggregator.utils.push".
+    dotted = "." in value and _IDENTIFIER_PATH.match(value)
+    if key_upper and dotted and word_coverage(value) >= 0.8:
+        return True
+    words = value.split()
+    if _is_natural_language(value, words):
+        return True
+    if len(words) >= 4:
+        plain = sum(bool(_WORD.match(w.strip(",.;:!?()'\"`"))) for w in words)
+        punctuated = any(c in value for c in ",.!?:")
+        if plain >= 3 and (punctuated or words[0][:1].isupper()):
+            return True
+    return False
 
 
 def _bare_value_is_secret(m: re.Match[str], text: str, value: str) -> bool:
@@ -375,11 +529,14 @@ def _bare_value_is_secret(m: re.Match[str], text: str, value: str) -> bool:
     after = text[m.end() : m.end() + 1]
     if after in ("(", "[", ".") or value.isdigit():
         return False
+    if _GENERIC_TYPE.match(value):
+        return False  # a type: `password: CreationOptional<string>`
     if not _IDENTIFIER_PATH.match(value):
         return True  # symbols: p@ss!, base64, URLs with tokens
     if "." in value:
         return False  # attribute access: settings.SECRET_KEY
     op, keyword = m.group("op"), text[m.start() : m.start("op")]
-    env_style = op == "=" and keyword.isupper()  # PASSWORD=hunter in .env files and shells
+    # PASSWORD=hunter in .env files and shells: no spaces around "=" (code has them).
+    env_style = op == "=" and keyword.isupper() and text[m.start("op") - 1 : m.start("op")] != " "
     mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     return env_style or (op != "==" and mixed)

@@ -16,6 +16,9 @@ _NOT_SECRET_VALUES = frozenset(
         *("none", "null", "nil", "true", "false", "undefined", "str", "string", "int", "bytes"),
         *("bool", "optional", "any", "object", "required", "changeit", "redacted", "hidden"),
         *("masked", "xxx", "xxxx", "xxxxx"),
+        # JavaScript type names (`typeof x.token == "function"`) and fetch()'s credentials
+        # modes (`{credentials: 'same-origin'}`).
+        *("function", "number", "boolean", "symbol", "bigint", "same-origin", "omit"),
     }
 )
 _HEXISH = re.compile(r"[0-9a-fA-F-]+\Z")
