@@ -20,8 +20,9 @@ def ingest_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Scanner reports: SARIF or native JSON files, or folders to walk recursively. "
-            "Formats are detected by content; in folders, non-JSON files (HTML/Markdown "
+            help="Scanner reports: SARIF or native JSON files, folders to walk recursively, "
+            "and archives (.gz files, .zip, .tar.gz: a CI artifact as downloaded). Formats are "
+            "detected by content; in folders and archives, non-JSON files (HTML/Markdown "
             "reports) and hidden files are skipped.",
             show_default=False,
         ),
@@ -68,6 +69,15 @@ def ingest_command(
             "versionControlProvenance. `vulntune datasets` mines fixes between revisions.",
         ),
     ] = None,
+    max_unpacked_mb: Annotated[
+        int,
+        typer.Option(
+            "--max-unpacked-mb",
+            min=1,
+            help="The most an archive may unpack to, in MiB (per archive and per member); "
+            "reading stops there, and at a member that expands over 200 times (zip bombs).",
+        ),
+    ] = 4096,
     as_json: JsonOption = False,
 ) -> None:
     """Read scanner reports into one de-duplicated, secret-redacted findings file.
@@ -82,6 +92,7 @@ def ingest_command(
 
     from vulntune.findings.context import ContextOptions
     from vulntune.findings.ingest import ingest_paths, write_jsonl, write_jsonl_stream
+    from vulntune.io.archives import ArchiveLimits
 
     to_stdout = str(output) == "-"
     if to_stdout and as_json:
@@ -92,7 +103,12 @@ def ingest_command(
     if revision is not None and not revision.strip():
         usage_error(ctx, "--revision must name a commit, tag or branch", "--revision")
     report = ingest_paths(
-        paths, source_root, context_options=options, exclude=excluded, revision=revision
+        paths,
+        source_root,
+        context_options=options,
+        exclude=excluded,
+        revision=revision,
+        archive_limits=ArchiveLimits.total_mib(max_unpacked_mb),
     )
     human = err_console if to_stdout else out.human
     _print_ingest_summary(report, human)

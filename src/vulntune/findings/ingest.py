@@ -10,35 +10,39 @@ after context on purpose: the scanner's raw match is what finds the secret in th
 lines. Nothing is written until the caller writes the report (atomically,
 :func:`write_jsonl`).
 
-Folders are walked recursively in sorted order. Hidden entries (``.git``, ``.DS_Store``) and
-symlinked folders are skipped; every other regular file is tried, because formats are detected
-by content, not by name. A file found in a folder that is not JSON at all (the HTML and
-Markdown reports next to the JSON ones in a CI artifacts folder) or is empty is listed as
-*skipped*, not as an error. JSON that is broken or in no known format is an error even in a
-folder: it may be a truncated report or one of a scanner that is not supported, and the user
-should see it (``--strict`` fails on it). A file named explicitly always counts as an error
-when it cannot be read. A file that breaks half way contributes no findings (all or nothing
-per file), but the secrets it reported are still redacted everywhere else.
+Which files are tried (folders walked, archives opened) is decided by
+:mod:`vulntune.findings.inputs`; formats are detected by content, not by name. A file found in
+a folder (or an archive) that is not JSON at all (the HTML and Markdown reports next to the
+JSON ones in a CI artifacts folder) or is empty is listed as *skipped*, not as an error. JSON
+that is broken or in no known format is an error even in a folder: it may be a truncated
+report or one of a scanner that is not supported, and the user should see it (``--strict``
+fails on it). A file named explicitly always counts as an error when it cannot be read. A file
+that breaks half way contributes no findings (all or nothing per file), but the secrets it
+reported are still redacted everywhere else.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING
 
 from vulntune.errors import VulntuneError
 from vulntune.findings.collector import exempt_while_alive, paused_collector
 from vulntune.findings.dedup import MergeKey, merge_duplicates, merge_key, placeless_id
 from vulntune.findings.formats import FindingsInputError
+from vulntune.findings.inputs import (  # FileError, SkippedFile: part of IngestReport's API
+    FileError,
+    SkippedFile,
+    input_files,
+    not_a_report,
+)
 from vulntune.findings.parse import parse_file
-from vulntune.findings.reader import detect_encoding
 from vulntune.findings.record import Finding, Severity
 from vulntune.findings.redact import SecretIndex, redact_finding
+from vulntune.io.archives import ArchiveLimits
 from vulntune.io.atomic import atomic_open_text
 
 if TYPE_CHECKING:  # code context is imported where it is used: most ingests have no source root
@@ -49,25 +53,6 @@ ParseFn = Callable[[Path, str], Iterable[Finding]]
 
 class IngestError(VulntuneError):
     """The ingest as a whole cannot go on: a bad source root, an unwritable output."""
-
-
-@dataclass(frozen=True)
-class FileError:
-    """An input that could not be read; ``problem`` says why."""
-
-    file: str
-    problem: str
-
-
-SkipReason = Literal["empty file", "not a scanner report (not JSON)", "not a regular file"]
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file met while walking a folder that is not a scanner report."""
-
-    file: str
-    reason: SkipReason
 
 
 @dataclass
@@ -110,6 +95,7 @@ def ingest_paths(
     exclude: Sequence[Path] = (),
     parse: ParseFn | None = None,
     revision: str | None = None,
+    archive_limits: ArchiveLimits | None = None,
 ) -> IngestReport:
     """Read every scanner report in ``paths`` (files and folders, recursively) into one
     report: findings de-duplicated by id, redacted, with code context when ``source_root``
@@ -119,12 +105,20 @@ def ingest_paths(
     ``revision`` is the commit the reports were made at; it replaces the revision a SARIF run
     names in its ``versionControlProvenance``. Findings of different revisions are never
     merged: the same weakness at two revisions is two observations (datasets compare them).
+    Archives are opened (:mod:`vulntune.findings.inputs`) within ``archive_limits`` (default:
+    :class:`~vulntune.io.archives.ArchiveLimits`).
 
     The cyclic garbage collector is paused meanwhile and kept off the report's findings
     while the report is alive (:mod:`vulntune.findings.collector`)."""
     with paused_collector():
         report = _ingest(
-            paths, source_root, context_options, exclude, parse or _parse_whole, revision
+            paths,
+            source_root,
+            context_options,
+            exclude,
+            parse or _parse_whole,
+            revision,
+            archive_limits,
         )
         # Before the collector runs again: its first collection would walk every finding.
         exempt_while_alive(report)
@@ -138,6 +132,7 @@ def _ingest(
     exclude: Sequence[Path],
     parse: ParseFn,
     revision: str | None,
+    archive_limits: ArchiveLimits | None,
 ) -> IngestReport:
     tree = None
     if source_root is not None:
@@ -150,17 +145,15 @@ def _ingest(
     merged: dict[MergeKey, Finding] = {}
     problems: dict[tuple[str, str], ContextProblem] = {}
     secret_index = SecretIndex()
-    excluded = {os.path.realpath(p) for p in exclude}
-    for path, display, explicit in _input_files(paths, report):
-        if os.path.realpath(path) in excluded:
-            continue
+    inputs = input_files(paths, report.errors, report.skipped, exclude, archive_limits)
+    for path, display, explicit in ((i.path, i.display, i.explicit) for i in inputs):
         findings: list[Finding] = []
         try:
             file_problems = _read_file(parse, path, display, tree, findings)
         except FindingsInputError as exc:
             for finding in findings:  # a broken file's secrets still must not leak elsewhere
                 secret_index.add(finding)
-            reason = None if explicit else _not_a_report(path)
+            reason = None if explicit else not_a_report(path)
             if reason is None:
                 report.errors.append(FileError(display, exc.problem))
             else:
@@ -208,65 +201,6 @@ def _read_file(
             problems.append(problem)
         into.append(finding)
     return problems
-
-
-def _input_files(paths: Sequence[Path], report: IngestReport) -> Iterator[tuple[Path, str, bool]]:
-    """(path, display name, named explicitly) for every regular file to try, each real file
-    once; missing paths and special files become errors or skips in ``report``."""
-    seen: set[str] = set()
-    for given in paths:
-        given = Path(given)
-        try:
-            mode = given.stat().st_mode
-        except OSError as exc:
-            report.errors.append(FileError(str(given), f"cannot read: {exc.strerror or exc}"))
-            continue
-        if stat.S_ISDIR(mode):
-            candidates = ((p, False) for p in _walk(given))
-        else:
-            candidates = iter([(given, True)])
-        for path, explicit in candidates:
-            real = os.path.realpath(path)
-            if real in seen:
-                continue
-            seen.add(real)
-            try:
-                is_file = stat.S_ISREG(path.stat().st_mode)
-            except OSError as exc:  # a dangling symlink in a folder
-                report.errors.append(FileError(str(path), f"cannot read: {exc.strerror or exc}"))
-                continue
-            if is_file:
-                yield path, str(path), explicit
-            elif explicit:
-                report.errors.append(FileError(str(path), "not a regular file"))
-            else:
-                report.skipped.append(SkippedFile(str(path), "not a regular file"))
-
-
-def _walk(folder: Path) -> list[Path]:
-    """Every non-hidden file under ``folder``, sorted by path (folder by folder)."""
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found += [Path(dirpath) / name for name in filenames if not name.startswith(".")]
-    return sorted(found, key=lambda p: p.parts)
-
-
-def _not_a_report(path: Path) -> SkipReason | None:
-    """Why a file found in a folder is not a scanner report at all (empty, or not starting
-    like JSON), or None when it looks like JSON and its failure is a real error."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return None  # the parser's own error says why
-    if not head.strip():
-        return "empty file"
-    codec, bom = detect_encoding(head)
-    text = head[bom:].decode(codec, errors="replace").lstrip(" \t\r\n\ufeff")
-    if text[:1] in ("{", "["):
-        return None
-    return "not a scanner report (not JSON)"
 
 
 # --------------------------------------------------------------------------------------------
