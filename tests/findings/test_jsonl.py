@@ -67,3 +67,52 @@ def test_missing_files_and_folders_are_named(tmp_path: Path) -> None:
         read_findings(tmp_path / "nope.jsonl")
     with pytest.raises(FindingsFileError, match=r"is a directory, not a findings file"):
         read_findings(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Rule texts written once (issue 7, item 4)
+# --------------------------------------------------------------------------------------------
+
+HELP = "Use parameterised queries. " * 40
+
+
+def test_rule_texts_are_written_once_and_read_back_into_every_finding(tmp_path: Path) -> None:
+    findings = [
+        _finding(n, rule_description="SQL built from input", rule_help=HELP) for n in range(5)
+    ]
+    findings.append(_finding(9, rule_description="Another rule", rule_help=None))
+    findings.append(_finding(10))  # no rule texts at all
+    expected = [Finding.from_dict(f.to_dict()) for f in findings]
+    out = tmp_path / "findings.jsonl"
+    assert write_jsonl(findings, out) == 7
+    assert findings == expected  # the writer leaves the findings as they were
+    text = out.read_text(encoding="utf-8")
+    assert text.count(HELP) == 1 and text.count("Another rule") == 1
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [line.get("$rule") for line in lines] == ["1", "1", "1", "1", "1", "1", "2", "2", None]
+    assert "id" not in lines[0] and "id" not in lines[6]
+    assert read_findings(out) == expected
+    assert list(iter_findings(out)) == expected
+
+
+def test_a_finding_naming_an_unknown_rule_text_is_a_bad_line(tmp_path: Path) -> None:
+    line = {"$rule": "7", **_finding(0).to_dict()}
+    path = tmp_path / "f.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(FindingsFileError, match=rf"{path}:1: names rule text '7', which no"):
+        read_findings(path)
+
+
+def test_one_finding_per_line_files_are_still_read(tmp_path: Path) -> None:
+    """The layout of older vulntune (and of other tools): Finding.to_json() per line."""
+    findings = [_finding(n, rule_description="d", rule_help=HELP) for n in range(3)]
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(f.to_json() + "\n" for f in findings), encoding="utf-8")
+    assert read_findings(path) == findings
+
+
+def test_a_lone_surrogate_survives_the_fast_writer(tmp_path: Path) -> None:
+    findings = [_finding(0, snippet="bad \ud83d escape", rule_help="h \udc00")]
+    out = tmp_path / "findings.jsonl"
+    write_jsonl(findings, out)
+    assert read_findings(out) == findings

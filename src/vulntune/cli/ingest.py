@@ -86,12 +86,11 @@ def ingest_command(
     1 when no input could be read, or with --strict when any could not.
     With --json, a summary (counts, skipped and unreadable files) goes to stdout.
     """
-    import io
-
     from rich.markup import escape
 
     from vulntune.findings.context import ContextOptions
-    from vulntune.findings.ingest import ingest_paths, write_jsonl, write_jsonl_stream
+    from vulntune.findings.ingest import ingest_paths, write_jsonl
+    from vulntune.findings.jsonl import write_findings
     from vulntune.io.archives import ArchiveLimits
 
     to_stdout = str(output) == "-"
@@ -125,12 +124,8 @@ def ingest_command(
         raise typer.Exit(1)
     if to_stdout:
         sys.stdout.flush()  # the JSONL goes to the byte stream underneath: keep the order
-        stream = io.TextIOWrapper(
-            sys.stdout.buffer, encoding="utf-8", errors="backslashreplace", newline="\n"
-        )
-        written = write_jsonl_stream(report.findings, stream)
-        stream.flush()
-        stream.detach()
+        written = write_findings(report.findings, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     else:
         written = write_jsonl(report.findings, output)
     target = "stdout" if to_stdout else escape(str(output))

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from vulntune.errors import VulntuneError
 from vulntune.findings.collector import exempt_while_alive, paused_collector
@@ -39,11 +39,12 @@ from vulntune.findings.inputs import (  # FileError, SkippedFile: part of Ingest
     input_files,
     not_a_report,
 )
+from vulntune.findings.jsonl import write_findings
 from vulntune.findings.parse import parse_file
 from vulntune.findings.record import Finding, Severity
 from vulntune.findings.redact import SecretIndex, redact_finding
 from vulntune.io.archives import ArchiveLimits
-from vulntune.io.atomic import atomic_open_text
+from vulntune.io.atomic import atomic_open_binary
 
 if TYPE_CHECKING:  # code context is imported where it is used: most ingests have no source root
     from vulntune.findings.context import ContextOptions, ContextProblem, SourceTree
@@ -208,24 +209,14 @@ def _read_file(
 # --------------------------------------------------------------------------------------------
 
 
-def write_jsonl_stream(findings: Iterable[Finding], out: IO[str]) -> int:
-    """Write one finding per line to an open text stream; returns how many were written."""
-    count = 0
-    for finding in findings:
-        out.write(finding.to_json())
-        out.write("\n")
-        count += 1
-    return count
-
-
 def write_jsonl(findings: Iterable[Finding], path: Path) -> int:
-    """Write one finding per line to ``path`` atomically (see :func:`atomic_open_text`): a
-    crash leaves the old file or the complete new one, never half of it. Returns the number of
-    findings written."""
+    """Write the findings file ``path`` (:func:`~vulntune.findings.jsonl.write_findings`:
+    the layout every stage reads with ``read_findings``) atomically (see
+    :func:`atomic_open_binary`): a crash leaves the old file or the complete new one, never
+    half of it. Returns the number of findings written."""
     path = Path(path)
     try:
-        # backslashreplace: a lone surrogate from a JSON escape becomes the same JSON escape.
-        with atomic_open_text(path, errors="backslashreplace") as handle:
-            return write_jsonl_stream(findings, handle)
+        with atomic_open_binary(path) as handle:
+            return write_findings(findings, handle)
     except OSError as exc:
         raise IngestError(f"{path}: cannot write the findings: {exc.strerror or exc}") from None

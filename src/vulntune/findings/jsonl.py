@@ -1,24 +1,85 @@
-"""Reading a findings file: the JSONL that `vulntune ingest -o` writes, one Finding per line.
+"""The findings file that `vulntune ingest -o` writes: its layout, its writer and THE reader.
 
-This is THE reader of findings files for every later stage (datasets, analyze), so that a
-change of the file's layout is made in one place. Problems are reported with file and line,
-all at once (up to a limit), like the training-data reader.
+Every later stage (datasets, analyze) reads findings files with :func:`read_findings` (or
+:func:`iter_findings`), never line by line itself, so that the layout can change in one place.
+
+Layout: JSON Lines, UTF-8. A line is either
+
+- a **finding**: :meth:`Finding.to_dict <vulntune.findings.record.Finding.to_dict>`'s fields
+  (empty ones may be absent or ``null``/``false``/``[]``: they mean the same); or
+- a **rule text**: ``{"$rule": "7", "rule_description": ..., "rule_help": ...}``. A rule's
+  description and help are the bulk of a scanner's output when they repeat in every finding of
+  the rule (two thirds of the bytes), so the writer puts each distinct pair once, on a line of
+  its own before the first finding that uses it, and that finding and the later ones name it
+  with ``"$rule": "7"`` instead of repeating the texts. The reader puts them back: every
+  reader gets the same :class:`Finding` objects as from a file without rule lines.
+
+Files with one whole finding per line (older vulntune, other tools) are read as they are.
+Problems are reported with file and line, all at once (up to a limit).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO, Any
+
+import msgspec
 
 from vulntune.errors import VulntuneError
 from vulntune.findings.record import Finding
+
+RULE_REF = "$rule"  # the key of a rule text line, and of a finding that uses one
 
 _MAX_REPORTED = 10
 
 
 class FindingsFileError(VulntuneError):
     """A findings file that cannot be read, or lines in it that are not findings."""
+
+
+def write_findings(findings: Iterable[Finding], out: IO[bytes]) -> int:
+    """Write ``findings`` to a binary stream in the findings file layout (see the module docs);
+    returns how many were written. The findings are not changed."""
+    encode = msgspec.json.Encoder().encode
+    refs: dict[tuple[str | None, str | None], bytes] = {}
+    count = 0
+    for finding in findings:
+        texts = finding.rule_description, finding.rule_help
+        if texts == (None, None):
+            out.write(_encoded(finding, encode))
+        else:
+            ref = refs.get(texts)
+            if ref is None:
+                ref = refs[texts] = json.dumps(str(len(refs) + 1)).encode()
+                rule = {"rule_description": texts[0], "rule_help": texts[1]}
+                out.write(b'{"' + RULE_REF.encode() + b'":' + ref + b"," + _json(rule)[1:])
+            # Encoded without its rule texts: cleared for the call, put back whatever happens.
+            finding.rule_description = finding.rule_help = None
+            try:
+                line = _encoded(finding, encode)
+            finally:
+                finding.rule_description, finding.rule_help = texts
+            out.write(b'{"' + RULE_REF.encode() + b'":' + ref + b"," + line[1:])
+        count += 1
+    return count
+
+
+def _encoded(finding: Finding, encode: Any) -> bytes:
+    """One finding as a line. msgspec encodes the record itself (every field, empty ones as
+    null/false/[]), eight times faster than building a dict; text with a lone surrogate (from
+    a JSON escape in the report) cannot be UTF-8 and goes the slow way, escaped."""
+    try:
+        return encode(finding) + b"\n"
+    except UnicodeEncodeError:
+        return _json(finding.to_dict())
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    """``value`` as one JSON line, a lone surrogate written as its JSON escape."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace") + b"\n"
 
 
 def iter_findings(path: Path) -> Iterator[Finding]:
@@ -53,10 +114,11 @@ _HINT = " (write findings with `vulntune ingest -o FILE`)"
 
 def _parse_lines(path: Path) -> Iterator[Finding | str]:
     """Each line's Finding, or a ``file:line: problem`` string for a line that is not one."""
+    rules: dict[str, tuple[Any, Any]] = {}  # rule text lines read so far
     try:
         with open(path, "rb") as handle:
             for lineno, raw in enumerate(handle, start=1):
-                yield from _parse_line(path, lineno, raw)
+                yield from _parse_line(path, lineno, raw, rules)
     except FileNotFoundError:
         raise FindingsFileError(f"{path}: no such findings file") from None
     except IsADirectoryError:
@@ -65,13 +127,26 @@ def _parse_lines(path: Path) -> Iterator[Finding | str]:
         raise FindingsFileError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _parse_line(path: Path, lineno: int, raw: bytes) -> Iterator[Finding | str]:
+def _parse_line(
+    path: Path, lineno: int, raw: bytes, rules: dict[str, tuple[Any, Any]]
+) -> Iterator[Finding | str]:
     if lineno == 1:
         raw = raw.removeprefix(b"\xef\xbb\xbf")  # a BOM an editor may have added
     if not raw.strip():
         return
     try:
-        yield Finding.from_dict(json.loads(raw))
+        data = json.loads(raw)
+        ref = data.pop(RULE_REF, None) if isinstance(data, dict) else None
+        if ref is not None and "id" not in data:  # a rule text line
+            rules[str(ref)] = (data.get("rule_description"), data.get("rule_help"))
+            return
+        if ref is not None:
+            texts = rules.get(str(ref))
+            if texts is None:
+                yield f"{path}:{lineno}: names rule text {ref!r}, which no earlier line holds"
+                return
+            data["rule_description"], data["rule_help"] = texts
+        yield Finding.from_dict(data)
     except UnicodeDecodeError as exc:
         yield f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:

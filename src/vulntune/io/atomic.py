@@ -75,11 +75,25 @@ def atomic_open_text(path: Path, errors: str = "strict") -> Iterator[IO[str]]:
     For outputs too large to build in memory first (a findings file of a big scan). On error,
     or an interrupt, the temporary is removed and any previous file at ``path`` is untouched.
     """
+    # newline="\n": the same bytes on every platform.
+    with _atomic_open(path, "x", encoding="utf-8", errors=errors, newline="\n") as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def atomic_open_binary(path: Path) -> Iterator[IO[bytes]]:
+    """:func:`atomic_open_text` for bytes (an encoder that writes UTF-8 itself)."""
+    with _atomic_open(path, "xb") as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _atomic_open(path: Path, mode: str, **kwargs: Any) -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path)
     try:
-        # "x": never reuse an existing file; newline="\n": the same bytes on every platform.
-        with open(tmp, "x", encoding="utf-8", errors=errors, newline="\n") as handle:
+        # "x": never reuse an existing file.
+        with open(tmp, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
