@@ -23,6 +23,7 @@ reported are still redacted everywhere else.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ class IngestError(VulntuneError):
     """The ingest as a whole cannot go on: a bad source root, an unwritable output."""
 
 
+_TOOL_AND_SEVERITY = operator.attrgetter("tool", "severity")
+
+
 @dataclass
 class IngestReport:
     """What :func:`ingest_paths` read, kept, dropped and could not do."""
@@ -83,8 +87,8 @@ class IngestReport:
     def by_tool_and_severity(self) -> dict[str, Counter[Severity]]:
         """Kept findings per tool, then per severity; tools sorted by name."""
         table: dict[str, Counter[Severity]] = {}
-        for f in self.findings:
-            table.setdefault(f.tool, Counter())[f.severity] += 1
+        for (tool, severity), n in Counter(map(_TOOL_AND_SEVERITY, self.findings)).items():
+            table.setdefault(tool, Counter())[severity] = n
         return dict(sorted(table.items()))
 
 
@@ -144,6 +148,7 @@ def _ingest(
         tree = SourceTree(Path(source_root), context_options)
     report = IngestReport()
     merged: dict[MergeKey, Finding] = {}
+    secret_keys: set[MergeKey] = set()  # merged findings of which a copy is a secret finding
     problems: dict[tuple[str, str], ContextProblem] = {}
     secret_index = SecretIndex()
     inputs = input_files(paths, report.errors, report.skipped, exclude, archive_limits)
@@ -164,18 +169,22 @@ def _ingest(
         for problem in file_problems:
             problems.setdefault((problem.finding_id, problem.kind), problem)
         for finding in findings:
-            secret_index.add(finding)
+            secret = secret_index.add(finding)
             if revision is not None:
                 finding.origin.revision = revision
             finding.id = placeless_id(finding)
             key = merge_key(finding)
+            if secret:
+                secret_keys.add(key)
             seen = merged.get(key)
             if seen is None:
                 merged[key] = finding
             else:
                 merged[key] = merge_duplicates(seen, finding)
                 report.duplicates += 1
-    report.findings = [redact_finding(finding, secret_index) for finding in merged.values()]
+    report.findings = [
+        redact_finding(finding, secret_index, key in secret_keys) for key, finding in merged.items()
+    ]
     report.context_problems = list(problems.values())
     return report
 

@@ -71,11 +71,16 @@ __all__ = [  # the text-level API is re-exported: callers need one import for re
 # --------------------------------------------------------------------------------------------
 
 
-def redact_finding(finding: Finding, index: SecretIndex | None = None) -> Finding:
+def redact_finding(
+    finding: Finding, index: SecretIndex | None = None, secret: bool | None = None
+) -> Finding:
     """``finding`` with every secret replaced by a marker; the same object when nothing was
     found, otherwise a new Finding with ``redacted=True``. ``index`` holds the secrets of all
-    findings of the ingest (see :class:`SecretIndex`); without it, only this finding's own."""
-    secret = is_secret_finding(finding)
+    findings of the ingest (see :class:`SecretIndex`); without it, only this finding's own.
+    ``secret``: whether it is a secret finding, where the caller knows it already (default:
+    :func:`is_secret_finding`)."""
+    if secret is None:
+        secret = is_secret_finding(finding)
     indexes: list[SecretIndex] = []
     if secret:  # its own values, weak ones included, come first
         own = SecretIndex()

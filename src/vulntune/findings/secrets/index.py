@@ -149,12 +149,13 @@ class SecretIndex:
         self._pattern: re.Pattern[str] | None = None
         self._pattern_rules: list[str] = []
 
-    def add(self, finding: Finding, weak_values: bool = False) -> None:
-        """Learn the secret of ``finding`` (ignored unless it is a secret finding). Short or
-        plain-word values ("admin", "password") are kept only with ``weak_values`` (for the
-        finding's own texts): anywhere else they would blank out ordinary words."""
+    def add(self, finding: Finding, weak_values: bool = False) -> bool:
+        """Learn the secret of ``finding`` (ignored unless it is a secret finding); returns
+        whether it is one. Short or plain-word values ("admin", "password") are kept only
+        with ``weak_values`` (for the finding's own texts): anywhere else they would blank
+        out ordinary words."""
         if not is_secret_finding(finding):
-            return
+            return False
         for value in secret_values(finding.snippet or ""):
             if weak_values or (_distinctive(value) and _searchable(value)):
                 self._rules.setdefault(value, finding.rule_id)
@@ -162,6 +163,7 @@ class SecretIndex:
         loc = finding.location
         if loc is not None and loc.path and loc.start_line is not None:
             self._flagged.setdefault(loc.path, []).append(FlaggedRegion(loc, finding.rule_id))
+        return True
 
     def __bool__(self) -> bool:
         return bool(self._rules or self._flagged)
