@@ -76,7 +76,8 @@ def test_placeless_id_only_for_findings_without_a_place():
 
 # Failed before: 40 JSON + 41 SARIF findings of one Checkov scan gave 43 together: the JSON
 # skipped (suppressed) check was not read, and a GitHub Actions check of a whole file has no
-# line in the JSON (file_line_range [0, 0]) and line 1 in the SARIF.
+# line in the JSON (file_line_range [0, 1], as Checkov 3.3.30 wrote it for
+# terraform-aws-s3-bucket's workflows) and line 1 in the SARIF.
 def test_checkov_json_and_sarif_of_one_scan_merge_completely():
     scan_json = FIXTURES / "native" / "checkov-same-scan.json"
     scan_sarif = FIXTURES / "native" / "checkov-same-scan.sarif"

@@ -14,8 +14,9 @@ checks (``sca_package``, ``sca_image``) add ``vulnerability_details``; secret ch
 
 Ids match Checkov's SARIF of the same scan: tool ``checkov``, check id, path and start line
 (SARIF has no column); SCA findings also hash the package. A check of a whole file (GitHub
-Actions workflows) has ``file_line_range`` ``[0, 0]``; its SARIF says line 1 (SARIF lines
-start at 1), so its id is made with line 1 while its location keeps no line.
+Actions workflows) starts at line 0 (``file_line_range`` ``[0, 1]``, seen from Checkov 3.3.30 on
+a real project); its SARIF says line 1 (Checkov writes ``start or 1``: SARIF lines start at 1),
+so its id is made with line 1 while its location keeps no start line.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def _finding(
         tags.append(category)
     # A whole-file check: line 1 in the id, as in the SARIF of the same scan.
     id_location = location
-    if line_range and all(n == 0 for n in line_range):
+    if line_range and location.start_line is None:
         id_location = Location(path=location.path, start_line=1)
     return Finding(
         id=fingerprint("checkov", check_id, id_location, package),
