@@ -78,6 +78,4 @@ def test_canary_never_reaches_the_cli_output(tmp_path, monkeypatch, output):
     if output != "-":
         assert_no_canary((tmp_path / output).read_text(encoding="utf-8"))
     else:
-        # Four findings; the file's other lines hold their rules' texts once (findings.jsonl).
-        lines = [json.loads(line) for line in result.stdout.splitlines()]
-        assert sum("id" in line for line in lines) == 4
+        assert len(result.stdout.splitlines()) == 4

@@ -89,14 +89,15 @@ def test_rule_texts_are_written_once_and_read_back_into_every_finding(tmp_path: 
     text = out.read_text(encoding="utf-8")
     assert text.count(HELP) == 1 and text.count("Another rule") == 1
     lines = [json.loads(line) for line in text.splitlines()]
-    assert [line.get("$rule") for line in lines] == ["1", "1", "1", "1", "1", "1", "2", "2", None]
-    assert "id" not in lines[0] and "id" not in lines[6]
+    assert [line.get("$rule") for line in lines] == ["1", "1", "1", "1", "1", "2", None]
+    assert lines[0]["rule_help"] == HELP and lines[1]["rule_help"] is None
+    assert all("id" in line for line in lines)  # every line is a finding
     assert read_findings(out) == expected
     assert list(iter_findings(out)) == expected
 
 
 def test_a_finding_naming_an_unknown_rule_text_is_a_bad_line(tmp_path: Path) -> None:
-    line = {"$rule": "7", **_finding(0).to_dict()}
+    line = {"$rule": "7", **_finding(0).to_dict()}  # no texts, and no earlier line has them
     path = tmp_path / "f.jsonl"
     path.write_text(json.dumps(line) + "\n")
     with pytest.raises(FindingsFileError, match=rf"{path}:1: names rule text '7', which no"):

@@ -3,16 +3,16 @@
 Every later stage (datasets, analyze) reads findings files with :func:`read_findings` (or
 :func:`iter_findings`), never line by line itself, so that the layout can change in one place.
 
-Layout: JSON Lines, UTF-8. A line is either
-
-- a **finding**: :meth:`Finding.to_dict <vulntune.findings.record.Finding.to_dict>`'s fields
-  (empty ones may be absent or ``null``/``false``/``[]``: they mean the same); or
-- a **rule text**: ``{"$rule": "7", "rule_description": ..., "rule_help": ...}``. A rule's
-  description and help are the bulk of a scanner's output when they repeat in every finding of
-  the rule (two thirds of the bytes), so the writer puts each distinct pair once, on a line of
-  its own before the first finding that uses it, and that finding and the later ones name it
-  with ``"$rule": "7"`` instead of repeating the texts. The reader puts them back: every
-  reader gets the same :class:`Finding` objects as from a file without rule lines.
+Layout: JSON Lines, UTF-8, one finding per line: :meth:`Finding.to_dict
+<vulntune.findings.record.Finding.to_dict>`'s fields (empty ones may be absent or
+``null``/``false``/``[]``: they mean the same). A rule's description and help are the bulk of
+a scanner's output when they repeat in every finding of the rule (two thirds of the bytes), so
+they are written once: the first finding with a given pair of texts carries them and
+``"$rule": "7"``, which names the pair; later findings with the same texts carry only
+``"$rule": "7"`` (their ``rule_description`` and ``rule_help`` null). The reader puts the texts
+back: every reader gets the same :class:`Finding` objects as from a file without references,
+and every line is still a finding (a program that only checks the first line's keys, such as
+"is this a findings file?", needs no change).
 
 Files with one whole finding per line (older vulntune, other tools) are read as they are.
 Problems are reported with file and line, all at once (up to a limit).
@@ -30,7 +30,8 @@ import msgspec
 from vulntune.errors import VulntuneError
 from vulntune.findings.record import Finding
 
-RULE_REF = "$rule"  # the key of a rule text line, and of a finding that uses one
+RULE_REF = "$rule"  # the key naming a finding's pair of rule texts
+_REF_PREFIX = b'{"' + RULE_REF.encode() + b'":'
 
 _MAX_REPORTED = 10
 
@@ -51,17 +52,16 @@ def write_findings(findings: Iterable[Finding], out: IO[bytes]) -> int:
             out.write(_encoded(finding, encode))
         else:
             ref = refs.get(texts)
-            if ref is None:
+            if ref is None:  # the first finding with these texts: it carries them
                 ref = refs[texts] = json.dumps(str(len(refs) + 1)).encode()
-                rule = {"rule_description": texts[0], "rule_help": texts[1]}
-                out.write(b'{"' + RULE_REF.encode() + b'":' + ref + b"," + _json(rule)[1:])
-            # Encoded without its rule texts: cleared for the call, put back whatever happens.
-            finding.rule_description = finding.rule_help = None
-            try:
                 line = _encoded(finding, encode)
-            finally:
-                finding.rule_description, finding.rule_help = texts
-            out.write(b'{"' + RULE_REF.encode() + b'":' + ref + b"," + line[1:])
+            else:  # encoded without its texts: cleared for the call, put back whatever happens
+                finding.rule_description = finding.rule_help = None
+                try:
+                    line = _encoded(finding, encode)
+                finally:
+                    finding.rule_description, finding.rule_help = texts
+            out.write(_REF_PREFIX + ref + b"," + line[1:])
         count += 1
     return count
 
@@ -137,15 +137,15 @@ def _parse_line(
     try:
         data = json.loads(raw)
         ref = data.pop(RULE_REF, None) if isinstance(data, dict) else None
-        if ref is not None and "id" not in data:  # a rule text line
-            rules[str(ref)] = (data.get("rule_description"), data.get("rule_help"))
-            return
         if ref is not None:
-            texts = rules.get(str(ref))
-            if texts is None:
+            texts = data.get("rule_description"), data.get("rule_help")
+            if texts != (None, None):  # the first finding with these texts carries them
+                rules[str(ref)] = texts
+            elif (known := rules.get(str(ref))) is not None:
+                data["rule_description"], data["rule_help"] = known
+            else:
                 yield f"{path}:{lineno}: names rule text {ref!r}, which no earlier line holds"
                 return
-            data["rule_description"], data["rule_help"] = texts
         yield Finding.from_dict(data)
     except UnicodeDecodeError as exc:
         yield f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start})"
