@@ -52,6 +52,8 @@ class SourceFiles:
         self._texts: dict[tuple[str, str], str | None] = {}
         self._files: dict[str | None, tuple[str, ...]] = {}
         self._changes: dict[tuple[str, str], dict[str, FileChange]] = {}
+        self._hunks: dict[tuple[str, str, str, str], list[tuple[int, int, int, int]]] = {}
+        self._touching: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._batch: subprocess.Popen[bytes] | None = None
         self.is_git = self._git is not None and self._run("rev-parse", "--git-dir") is not None
 
@@ -102,6 +104,9 @@ class SourceFiles:
         """The changed regions of ``git diff -U0 A B`` for one file (renames followed), as
         0-based half-open line ranges ``(i1, i2, j1, j2)``: old lines ``i1:i2`` become new
         lines ``j1:j2``."""
+        key = (a, b, old_path, new_path)
+        if key in self._hunks:
+            return self._hunks[key]
         paths = [old_path] if old_path == new_path else [old_path, new_path]
         out = (
             self._run("diff", "--no-color", "--no-ext-diff", "-M", "-U0", a, b, "--", *paths) or ""
@@ -113,16 +118,18 @@ class SourceFiles:
             i1 = old_start if old_count == 0 else old_start - 1
             j1 = new_start if new_count == 0 else new_start - 1
             hunks.append((i1, i1 + old_count, j1, j1 + new_count))
+        self._hunks[key] = hunks
         return hunks
 
     def last_commit_touching(self, a: str, b: str, path: str) -> tuple[str, str]:
         """The last commit after ``a`` up to ``b`` that changed ``path`` (its path at ``b``),
         and its subject; ``b`` itself when none is found."""
-        out = self._run("log", "-1", "--format=%H%x00%s", f"{a}..{b}", "--", path) or ""
-        sha, _, subject = out.strip().partition("\0")
-        if not sha:
-            return b, self.commit_subject(b)
-        return sha, subject
+        key = (a, b, path)
+        if key not in self._touching:
+            out = self._run("log", "-1", "--format=%H%x00%s", f"{a}..{b}", "--", path) or ""
+            sha, _, subject = out.strip().partition("\0")
+            self._touching[key] = (sha, subject) if sha else (b, self.commit_subject(b))
+        return self._touching[key]
 
     def _cat(self, spec: str) -> bytes | None:
         if self._batch is None:
