@@ -145,9 +145,11 @@ class SourceFiles:
         assert stdin is not None and stdout is not None
         stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         stdin.flush()
-        header = stdout.readline().split()
-        if len(header) != 3:
-            return None  # "<spec> missing" or ambiguous
+        line = stdout.readline().rstrip(b"\n")
+        # "<sha> <type> <size>", or "<spec> missing" / "<spec> ambiguous" (a spec may hold spaces)
+        header = line.split(b" ")
+        if len(header) != 3 or not header[2].isdigit() or len(header[0]) < 40:
+            return None
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)  # the newline after the object
