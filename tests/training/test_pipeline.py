@@ -240,3 +240,40 @@ def test_a_run_without_validation_data_trains_both_stages(tmp_path, tiny_config,
     # Strict JSON throughout: no NaN stands in for a missing validation loss.
     for path in (run.stage1.evaluation, run.stage2.evaluation, run.stage2.metrics):
         assert "NaN" not in path.read_text()
+
+
+def test_examples_cut_or_dropped_by_max_seq_len_are_reported(tmp_path, tiny_config, data_files):
+    data = tiny_config.model_dump()
+    data["data"]["max_seq_len"] = 48  # some prompts alone are longer, many completions are cut
+    data["stage1"]["epochs"] = 1
+    run = _new_run(tmp_path / "runs", TrainingConfig.from_mapping(data), data_files)
+    said: list[str] = []
+    SequentialFineTuner(run, say=said.append, show_progress=False).train("1")
+
+    evaluation = run.read_evaluation(1)
+    effects = evaluation["max_seq_len_effects"]
+    assert set(effects) == {"train", "validation"}
+    sizes = {
+        "train": len(read_examples(run.stage1.train_data)),
+        "validation": len(read_examples(run.stage1.validation_data)),
+    }
+    for name, report in effects.items():
+        assert report["examples"] == sizes[name]
+        assert report["kept"] + report["dropped_prompt_too_long"] == report["examples"]
+        assert report["dropped_prompt_too_long"] > 0 and report["truncated"] > 0
+        assert report["truncated_lost_eos"] == report["truncated"]  # one EOS, at the end
+        assert report["longest"] > 48
+        assert len(report["dropped_ids"]) == min(20, report["dropped_prompt_too_long"])
+    train = effects["train"]
+    assert evaluation["examples_trained"] == train["kept"]
+    assert evaluation["examples_skipped"] == train["dropped_prompt_too_long"]
+    assert evaluation["evaluation"]["validation"]["examples"] == effects["validation"]["kept"]
+    # The console says it, once per set, calling out the lost end-of-sequence tokens.
+    lines = [line for line in said if "max_seq_len=48" in line]
+    assert [line.split(":")[1].strip() for line in lines] == ["train", "validation"]
+    assert all("lost their end-of-sequence token" in line for line in lines)
+    # And the metrics record it.
+    records = [json.loads(line) for line in run.stage1.metrics.read_text().splitlines()]
+    logged = {r["set"]: r for r in records if r["type"] == "max_seq_len"}
+    assert {name: {k: v for k, v in r.items() if k not in ("type", "step", "set")}
+            for name, r in logged.items()} == effects  # fmt: skip
