@@ -86,7 +86,7 @@ def init_distributed(device: torch.device) -> DistContext:
             raise DistributedSetupError(
                 f"{max(per_machine, local_rank + 1)} training processes were started on this "
                 f"machine but it has {gpus} CUDA device(s), one per process is needed; start at "
-                f"most {gpus} (torchrun --nproc_per_node={gpus}), or set device = \"cpu\" in the "
+                f'most {gpus} (torchrun --nproc_per_node={gpus}), or set device = "cpu" in the '
                 "run's configuration to train data-parallel on the CPU"
             )
     if world > 1 and not dist.is_initialized():

@@ -17,6 +17,7 @@ from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter
 from vulntune.training.distributed import DistContext
 from vulntune.training.encoding import EncodedSet, EncodingReport, encode_set
+from vulntune.training.flops import flop_model, matmul_peak_gflops
 from vulntune.training.job import StageJob, StageResult
 from vulntune.training.loop import LoopResult, LoopSetup, plan_size, run_loop, validation_loss
 from vulntune.training.lora import (
@@ -120,6 +121,8 @@ class TorchPeftBackend:
             },
             evaluation_sets=evaluation_sets,
             show_progress=self.show_progress,
+            flops=flop_model(peft_model),
+            peak_gflops=matmul_peak_gflops(dist.device, precision),
         )
         reports = {"train": train.report}
         reports.update({name: e.report for name, e in encoded_evaluations.items()})
@@ -162,6 +165,7 @@ class TorchPeftBackend:
             ),
             "precision": setup.precision,
             "world_size": self.dist.world_size,
+            "matmul_peak_gflops": setup.peak_gflops,  # per process; MFU in metrics.jsonl
             "evaluation": {
                 name: validation_loss(setup, examples)
                 for name, examples in setup.evaluation_sets.items()
