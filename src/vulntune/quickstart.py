@@ -23,8 +23,10 @@ DEFAULT_SAMPLES = 2  # held-out findings to generate for after training
 
 # Tuned for the built-in data (43 training examples per stage after the validation split):
 # a few epochs at a high-for-LoRA learning rate let a 135M model pick up the output layouts
-# in about five minutes on two CPU cores (measured validation loss: Stage 1 4.04 -> 2.72,
-# Stage 2 2.00 -> 1.22, and the Stage-1 set still at 2.70 after Stage 2). Micro-batches of 4
+# in about five minutes on two AVX512-BF16 CPU cores (18 minutes on two AVX2-only cores, in
+# fp32; measured validation loss: Stage 1 4.04 -> 2.72,
+# Stage 2 2.00 -> 1.22, the Stage-1 set still at 2.70 after Stage 2, with LoRA dropout on
+# the adapter input, before rank dropout became the default). Micro-batches of 4
 # with 2 accumulation steps make the same updates as batches of 8 but keep SmolLM2's peak
 # memory near 10 GB instead of ~15 GB, and run faster on CPUs.
 QUICKSTART_CONFIG: dict[str, Any] = {
