@@ -87,8 +87,10 @@ def parse_report_arguments(arguments: list[str], source_root: Path | None) -> li
             raise PipelineInputError(f"{path}: no such report file or folder")
         if revision is not None:
             inputs.append(_with_commit(ReportInput(path, revision), git_root, argument))
-        elif path.is_dir() and git_root is not None and (
-            folders := _revision_folders(path, git_root)
+        elif (
+            path.is_dir()
+            and git_root is not None
+            and (folders := _revision_folders(path, git_root))
         ):
             inputs += folders
         else:

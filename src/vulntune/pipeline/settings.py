@@ -29,10 +29,10 @@ class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     catalogue_max: int | None = Field(
-        None, ge=0, description="cap on CWE-catalogue teaching examples (null: the datasets default)"
+        None, ge=0, description="cap on CWE-catalogue teaching examples (null: default)"
     )
     test_fraction: float | None = Field(
-        None, ge=0.0, lt=1.0, description="share of examples held out for evaluation (null: default)"
+        None, ge=0.0, lt=1.0, description="share held out for evaluation (null: default)"
     )
     max_new_tokens: int | None = Field(
         None, ge=1, description="tokens generated per answer in evaluation (null: default)"
@@ -79,7 +79,8 @@ def read_configuration_file(path: Path) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: configuration must be a table/object, got {type(data).__name__}")
+        kind = type(data).__name__
+        raise ConfigError(f"{path}: configuration must be a table/object, got {kind}")
     return data
 
 
