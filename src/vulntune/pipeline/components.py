@@ -42,21 +42,16 @@ def build_dataset(
 ) -> DatasetSummary:
     """Build the analysis and code-fix datasets (with their test splits) into ``out``;
     refuse a dataset that has no training example for one of the stages."""
-    from vulntune.datasets.build import DatasetOptions, build_dataset_dir
+    from vulntune.datasets.build import DatasetOptions, write_dataset
+    from vulntune.datasets.build import build_dataset as build
+    from vulntune.datasets.splits import SplitOptions
+    from vulntune.findings import read_findings
 
-    options: dict[str, Any] = {}
-    if settings.catalogue_max is not None:
-        options["catalogue_max"] = settings.catalogue_max
+    split = SplitOptions()
     if settings.test_fraction is not None:
-        options["test_fraction"] = settings.test_fraction
-    build_dataset_dir(
-        [findings],
-        out,
-        source_root=source_root,
-        pairs=pairs,
-        base_model=base_model,
-        options=DatasetOptions(**options),
-    )
+        split = SplitOptions(split.seed, split.validation_fraction, settings.test_fraction)
+    options = DatasetOptions(source_root=source_root, split=split, base_model=base_model)
+    write_dataset(build(read_findings(findings), options), out)
     return check_dataset(out)
 
 
