@@ -55,14 +55,17 @@ class Batch:
     labels: torch.Tensor
     n_tokens: int  # real (non-padding) tokens
     n_loss_tokens: int  # tokens that are predicted and scored (completion tokens)
+    attn_pairs: int = 0  # causal query-key pairs, sum of L(L+1)/2 over rows (for FLOP counts)
 
     def to(self, device: torch.device) -> Batch:
+        # non_blocking: from pinned or pageable host memory the copy overlaps with queued work.
         return Batch(
-            self.input_ids.to(device),
-            self.attention_mask.to(device),
-            self.labels.to(device),
+            self.input_ids.to(device, non_blocking=True),
+            self.attention_mask.to(device, non_blocking=True),
+            self.labels.to(device, non_blocking=True),
             self.n_tokens,
             self.n_loss_tokens,
+            self.attn_pairs,
         )
 
 
@@ -77,5 +80,6 @@ def collate(examples: Sequence[EncodedExample], pad_id: int) -> Batch:
         mask[row, : e.length] = 1
         labels[row, e.n_prompt : e.length] = ids[row, e.n_prompt : e.length]
     # The first token of a sequence is never predicted, so it never counts as a loss token.
-    n_loss = int((labels[:, 1:] != IGNORE_INDEX).sum())
-    return Batch(ids, mask, labels, int(mask.sum()), n_loss)
+    n_loss = sum(e.n_scored for e in examples)
+    pairs = sum(e.length * (e.length + 1) // 2 for e in examples)
+    return Batch(ids, mask, labels, sum(e.length for e in examples), n_loss, pairs)

@@ -30,9 +30,8 @@ from vulntune.training.batching import (
 from vulntune.training.checkpoint import (
     Optimization,
     TrainerState,
-    latest_checkpoint,
-    load_checkpoint,
     restore_rng,
+    resume_checkpoint,
     rng_snapshot,
     save_checkpoint,
 )
@@ -183,14 +182,16 @@ def _resume(
     plan: StepPlan,
     say: Callable[[str], None],
 ) -> TrainerState:
-    """The state of the newest checkpoint (weights, optimizer, RNG restored), or a fresh one."""
-    latest = latest_checkpoint(setup.checkpoints_dir)
-    if latest is None:
+    """The state of the newest usable checkpoint (weights, optimizer, RNG restored), or a
+    fresh one. A damaged checkpoint is reported and the one before it is used."""
+    loaded = resume_checkpoint(
+        setup.checkpoints_dir, signature, optimization, lambda msg: say(f"{setup.label}: {msg}")
+    )
+    if loaded is None:
         return TrainerState(0, 0.0, 0, signature, [])
-    loaded = load_checkpoint(latest, signature, optimization)
     restore_rng(loaded.rng_states[setup.dist.rank])
     step, total = loaded.state.step, plan.total_steps
-    say(f"{setup.label}: resuming from {latest.name} (step {step} of {total})")
+    say(f"{setup.label}: resuming from {loaded.path.name} (step {step} of {total})")
     return loaded.state
 
 
