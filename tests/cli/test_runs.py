@@ -100,6 +100,8 @@ def test_create_json_is_one_document_and_people_read_stderr(cli, tmp_path, data,
             "stage1_validation": 2,
             "stage2_train": 14,
             "stage2_validation": 2,
+            "stage1_test": 0,  # --analysis-data/--codefix-data have no test split
+            "stage2_test": 0,
         },
     }
     assert f"created run {run.id} (base model tiny-random)" in done.stderr

@@ -5,10 +5,11 @@ the terminal and those functions. `root.py` holds the app and the conventions al
 follow; each command (or group) has its own module, registered below in pipeline order.
 """
 
-from vulntune.cli import demo, ingest, quickstart, run, runs, train
+from vulntune.cli import datasets, demo, ingest, quickstart, run, runs, train
 from vulntune.cli.root import app, main
 
 app.command("ingest")(ingest.ingest_command)
+app.command("datasets")(datasets.datasets_command)
 app.add_typer(runs.runs_app, name="runs")
 app.command("train")(train.train_command)
 app.command("run")(run.run_command)

@@ -46,6 +46,16 @@ def runs_create_command(
             help="Stage-2 examples (JSONL: prompt/completion); needs --analysis-data.",
         ),
     ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            "--dataset",
+            help="A folder written by `vulntune datasets`: its splits become the run's data "
+            "(the test splits are kept for evaluation).",
+            file_okay=False,
+            exists=True,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a run: its directory and complete manifest (and its data, when given).
@@ -63,20 +73,31 @@ def runs_create_command(
             "--analysis-data",
             "--codefix-data",
         )
+    if dataset is not None and analysis_data is not None:
+        usage_error(ctx, "give --dataset or --analysis-data/--codefix-data, not both", "--dataset")
     out = Output(as_json)
     config = load_config(config_file) if config_file is not None else TrainingConfig()
     # Data is validated before the run exists, so bad data leaves nothing behind.
     data = None
     if analysis_data is not None and codefix_data is not None:
         data = (read_examples(analysis_data), read_examples(codefix_data))
+    if dataset is not None:
+        from vulntune.runs.run import check_dataset_dir
+
+        check_dataset_dir(dataset)
     run = TrainingRunManager(runs_dir).create_run(base_model, config)
     counts = run.import_data(*data) if data is not None else None
+    if dataset is not None:
+        counts = run.import_dataset(dataset)
     if counts is not None:
-        out.line(
+        line = (
             f"data: stage 1 {counts.stage1_train} train / {counts.stage1_validation} "
             f"validation, stage 2 {counts.stage2_train} train / "
             f"{counts.stage2_validation} validation"
         )
+        if dataset is not None:
+            line += f"; test {counts.stage1_test} / {counts.stage2_test} kept for evaluation"
+        out.line(line)
     out.line(f"created run {run.id} (base model {base_model})")
     out.line(str(run.dir))
     out.result(

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from vulntune.conversation import Example
-from vulntune.datasets.examples import examples_to_jsonl, split_examples
+from vulntune.datasets.examples import (
+    DataFormatError,
+    example_from_obj,
+    examples_to_jsonl,
+    split_examples,
+)
 from vulntune.io.atomic import atomic_dir, atomic_write_text
 from vulntune.runs.artifacts import (
     ArtifactError,
@@ -77,6 +82,8 @@ class DataCounts:
     stage1_validation: int
     stage2_train: int
     stage2_validation: int
+    stage1_test: int = 0
+    stage2_test: int = 0
 
 
 def _check_stage(stage: int) -> StageNumber:
@@ -217,6 +224,55 @@ class TrainingRun:
                 atomic_write_text(path, text)
         return DataCounts(len(a_train), len(a_val), len(c_train), len(c_val))
 
+    def import_dataset(self, dataset_dir: Path) -> DataCounts:
+        """Use a folder written by ``vulntune datasets`` as the run's data: its train,
+        validation and test splits of both stages go to the manifest's data paths as they
+        are (the test splits are kept for evaluation), its ``stats.json`` to ``data_stats``.
+
+        Every file is validated first (a bad line fails with file and line, and nothing is
+        written); train and validation must hold examples, test may be empty."""
+        from vulntune.datasets.build import STATS_FILE
+
+        check_dataset_dir(dataset_dir)
+        targets = {
+            ("analysis", "train"): self.stage1.train_data,
+            ("analysis", "validation"): self.stage1.validation_data,
+            ("analysis", "test"): self.stage1.test_data,
+            ("codefix", "train"): self.stage2.codefix_dataset,
+            ("codefix", "validation"): self.stage2.validation_data,
+            ("codefix", "test"): self.stage2.test_data,
+        }
+        present = [str(p.relative_to(self.dir)) for p in targets.values() if p and p.exists()]
+        if present:
+            raise ManifestError(
+                f"{self.dir}: the run already has data ({', '.join(present)}); "
+                "create a new run for new data"
+            )
+        texts: dict[Path, str] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for (task, split), target in targets.items():
+            text, count = _read_dataset_file(
+                dataset_dir / f"{task}-{split}.jsonl", required=split != "test"
+            )
+            counts[(task, split)] = count
+            if target is None:
+                raise ManifestError(f"{self.dir}: a schema-1 run has no test data paths")
+            texts[target] = text
+        stats_path = dataset_dir / STATS_FILE
+        if stats_path.is_file():
+            texts[self.data_stats] = stats_path.read_text(encoding="utf-8")
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+        return DataCounts(
+            counts[("analysis", "train")],
+            counts[("analysis", "validation")],
+            counts[("codefix", "train")],
+            counts[("codefix", "validation")],
+            counts[("analysis", "test")],
+            counts[("codefix", "test")],
+        )
+
     # -- status -------------------------------------------------------------------------
 
     def checkpoints_dir(self, stage: StageNumber) -> Path:
@@ -258,3 +314,38 @@ class TrainingRun:
             return json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+
+
+def check_dataset_dir(dataset_dir: Path) -> None:
+    """Validate every split file of a ``vulntune datasets`` folder (raises DataFormatError
+    naming the file and line); used before a run is created, so bad data leaves no run."""
+    for task in ("analysis", "codefix"):
+        for split in ("train", "validation", "test"):
+            _read_dataset_file(dataset_dir / f"{task}-{split}.jsonl", required=split != "test")
+
+
+def _read_dataset_file(path: Path, *, required: bool) -> tuple[str, int]:
+    """The text of a dataset split file and its number of examples, each line checked."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFormatError(
+            f"{path}: no such file; is {path.parent} a folder written by `vulntune datasets`?"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"{path}: cannot read: {exc}") from None
+    count = 0
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            example_from_obj(json.loads(line))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise DataFormatError(f"{path}:{lineno}: {exc}") from None
+        count += 1
+    if required and count == 0:
+        raise DataFormatError(
+            f"{path}: holds no examples; a run needs train and validation examples of both "
+            "stages (build the dataset from more findings, or change its split fractions)"
+        )
+    return text, count

@@ -1,0 +1,134 @@
+"""`vulntune datasets`: findings (or scanner reports) in, a training dataset folder out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vulntune.cli.root import JsonOption, Output, say, usage_error
+
+if TYPE_CHECKING:
+    from vulntune.datasets.build import Dataset
+
+
+def datasets_command(
+    ctx: typer.Context,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Findings files (from `vulntune ingest`) or scanner reports and folders of "
+            "them, told apart by content; reports are ingested first.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The dataset folder to write (replaced atomically when it exists).",
+            file_okay=False,
+        ),
+    ],
+    source_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-root",
+            help="The scanned source tree. A git repository gives fixes mined from history "
+            "and code read at each finding's revision; any tree gives dependency upgrades "
+            "and tool fixes.",
+            file_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option(
+            "--revision",
+            help="The commit the scanner reports among the inputs were made at (findings "
+            "files carry their own).",
+        ),
+    ] = None,
+    base_model: Annotated[
+        str | None,
+        typer.Option(
+            "--base-model",
+            help="Count tokens with this model's tokenizer in stats.json (weights not loaded).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the grouped splits.")] = 0,
+    validation_fraction: Annotated[
+        float,
+        typer.Option("--validation-fraction", min=0.0, max=0.9, help="Share of validation."),
+    ] = 0.1,
+    test_fraction: Annotated[
+        float, typer.Option("--test-fraction", min=0.0, max=0.9, help="Share of test.")
+    ] = 0.1,
+    max_changed_lines: Annotated[
+        int,
+        typer.Option(
+            "--max-changed-lines",
+            min=1,
+            help="History fixes that change more lines than this are dropped.",
+        ),
+    ] = 30,
+    as_json: JsonOption = False,
+) -> None:
+    """Build Stage-1 and Stage-2 datasets from findings, with grouped splits and stats.
+
+    Writes OUTPUT/analysis-{train,validation,test}.jsonl, OUTPUT/codefix-{train,validation,
+    test}.jsonl and OUTPUT/stats.json; `vulntune runs create --dataset OUTPUT` trains on it.
+    """
+    from vulntune.datasets.build import DatasetOptions, build_dataset, write_dataset
+    from vulntune.datasets.inputs import load_inputs
+    from vulntune.datasets.splits import SplitOptions
+
+    if validation_fraction + test_fraction >= 1.0:
+        usage_error(
+            ctx,
+            "--validation-fraction plus --test-fraction must stay below 1",
+            "--validation-fraction",
+            "--test-fraction",
+        )
+    if revision is not None and not revision.strip():
+        usage_error(ctx, "--revision must name a commit, tag or branch", "--revision")
+    out = Output(as_json)
+    loaded = load_inputs(inputs, source_root, revision)
+    for problem in loaded.report_errors:
+        say(f"skipped {problem}")
+    options = DatasetOptions(
+        source_root=source_root,
+        split=SplitOptions(seed, validation_fraction, test_fraction),
+        max_changed_lines=max_changed_lines,
+        base_model=base_model,
+    )
+    dataset = build_dataset(loaded.findings, options)
+    files = write_dataset(dataset, output)
+    _print_summary(out, dataset)
+    out.line(f"wrote {output}")
+    out.result(
+        {
+            "output": str(output),
+            "files": [str(p) for p in files],
+            "findings": len(loaded.findings),
+            "stats": dataset.stats,
+        }
+    )
+
+
+def _print_summary(out: Output, dataset: Dataset) -> None:
+    from rich.table import Table
+
+    from vulntune.datasets.records import SPLITS, TASKS
+
+    table = Table(title=f"dataset of {dataset.stats['findings']} findings")
+    for column in ("task", *SPLITS, "catalogue", "dropped findings"):
+        table.add_column(column)
+    for task in TASKS:
+        stats = dataset.stats["tasks"][task]
+        dropped = ", ".join(f"{reason} {n}" for reason, n in stats["dropped"].items())
+        cells = [str(stats["splits"][split]["examples"]) for split in SPLITS]
+        table.add_row(task, *cells, str(stats["catalogue"]), dropped or "-")
+    out.human.print(table)
