@@ -22,9 +22,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -79,7 +79,7 @@ class PipelineProgress:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TaskProgressColumn(),
             TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
@@ -185,6 +185,8 @@ class TrainingWatcher:
                 step = int(record["step"])
                 if step != self._last:
                     self._last = step
-                    detail = f"loss {record['loss']:.4f}" if "loss" in record else ""
+                    detail = f"step {step}/{max(self.total, step)}"
+                    if "loss" in record:
+                        detail += f", loss {record['loss']:.4f}"
                     self.progress.update(step, max(self.total, step), detail)
                 return
