@@ -76,4 +76,9 @@ def test_the_training_watcher_reports_the_last_optimizer_step(tmp_path):
     ):
         pass
     updates = [r for r in _records(log.path) if r["event"] == "update"]
-    assert updates[-1] == {**updates[-1], "completed": 2, "total": 8, "detail": "step 2/8, loss 2.2500"}
+    assert updates[-1] == {
+        **updates[-1],
+        "completed": 2,
+        "total": 8,
+        "detail": "step 2/8, loss 2.2500",
+    }
