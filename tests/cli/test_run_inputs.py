@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
 
 import pytest
 
@@ -74,3 +80,21 @@ def test_resume_of_a_run_the_pipeline_did_not_make(cli, tmp_path, tiny_config_fi
     run_dir = json.loads(done.stdout)["run_dir"]
     err = cli.error("run", "--resume", run_dir, "--runs-dir", runs)
     assert "no pipeline/state.json" in err and f"vulntune train {run_dir}" in err
+
+
+def test_a_source_root_without_git_mines_nothing_says_so_and_goes_on(cli, tmp_path, demo_repo):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    archive = subprocess.run(["git", "-C", demo_repo.path, "archive", "r1"], capture_output=True,
+                             check=True).stdout  # fmt: skip
+    tarfile.open(fileobj=io.BytesIO(archive)).extractall(plain, filter="data")
+    env = {**os.environ, "VULNTUNE_PIPELINE_STOP_AFTER": "datasets"}
+    done = subprocess.run(
+        [sys.executable, "-m", "vulntune", "run", reports_dir("r1"), "--source-root", plain,
+         "--base-model", "tiny-random", "--runs-dir", tmp_path / "runs", "--no-progress"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    # It went on past the datasets step (where the test hook stops it).
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert f"{plain} is not a git repository: no fixes are mined from history" in done.stderr
+    assert "build datasets: done" in done.stderr
