@@ -28,6 +28,7 @@ from typing import Any
 from vulntune.datasets.analysis_examples import analysis_examples
 from vulntune.datasets.cwe_catalogue import CweCatalogue
 from vulntune.datasets.fixes import codefix_examples
+from vulntune.datasets.fixes.history import DEFAULT_MAX_CHANGED_LINES
 from vulntune.datasets.observed import observe
 from vulntune.datasets.records import (
     SPLITS,
@@ -45,8 +46,6 @@ from vulntune.datasets.splits import SplitOptions, split_examples
 from vulntune.datasets.stats import Tokenizer, build_stats, load_token_counter
 from vulntune.findings.record import Finding
 from vulntune.io.atomic import atomic_dir
-
-DEFAULT_MAX_CHANGED_LINES = 30
 
 
 def dataset_file_name(task: Task, split: Split) -> str:
@@ -115,7 +114,14 @@ def build_dataset(
         analysis = analysis_examples(
             observed, catalogue, guard, max_code_lines=options.max_code_lines
         )
-        codefix = codefix_examples(observed, sources, guard, catalogue)
+        codefix = codefix_examples(
+            observed,
+            sources,
+            guard,
+            catalogue,
+            max_changed_lines=options.max_changed_lines,
+            max_code_lines=options.max_code_lines,
+        )
     finally:
         if sources is not None:
             sources.close()

@@ -86,10 +86,22 @@ class SourceFiles:
         """The first line of ``commit``'s message."""
         return (self._run("log", "-1", "--format=%s", commit) or "").strip()
 
-    def commits_between(self, a: str, b: str) -> list[str]:
-        """The commits after ``a`` up to ``b``, oldest first."""
-        out = self._run("rev-list", "--reverse", f"{a}..{b}") or ""
-        return out.split()
+    def order_commits(self, commits: set[str]) -> list[str]:
+        """``commits`` in history order, oldest first (topological, then by date)."""
+        if len(commits) < 2:
+            return sorted(commits)
+        out = self._run("rev-list", "--topo-order", "--reverse", *sorted(commits)) or ""
+        rank = {c: n for n, c in enumerate(out.split())}
+        return sorted(commits, key=lambda c: (rank.get(c, -1), c))
+
+    def last_commit_touching(self, a: str, b: str, path: str) -> tuple[str, str]:
+        """The last commit after ``a`` up to ``b`` that changed ``path`` (its path at ``b``),
+        and its subject; ``b`` itself when none is found."""
+        out = self._run("log", "-1", "--format=%H%x00%s", f"{a}..{b}", "--", path) or ""
+        sha, _, subject = out.strip().partition("\0")
+        if not sha:
+            return b, self.commit_subject(b)
+        return sha, subject
 
     def _cat(self, spec: str) -> bytes | None:
         if self._batch is None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vulntune.datasets.cwe_catalogue import CweCatalogue
-from vulntune.datasets.fixes.common import FixAttempt
 from vulntune.datasets.fixes.dependency import dependency_fixes
+from vulntune.datasets.fixes.history import DEFAULT_MAX_CHANGED_LINES, history_fixes
 from vulntune.datasets.fixes.tool import tool_fixes
 from vulntune.datasets.observed import Observed
 from vulntune.datasets.records import DroppedFinding, ExampleSet, FixSource
+from vulntune.datasets.render import DEFAULT_MAX_CODE_LINES
 from vulntune.datasets.secret_guard import SecretGuard
 from vulntune.datasets.sources import SourceFiles
 
@@ -28,10 +29,15 @@ def codefix_examples(
     sources: SourceFiles | None,
     guard: SecretGuard,
     catalogue: CweCatalogue,
-    history: Sequence[FixAttempt] = (),
+    *,
+    max_changed_lines: int = DEFAULT_MAX_CHANGED_LINES,
+    max_code_lines: int = DEFAULT_MAX_CODE_LINES,
 ) -> ExampleSet:
-    """The code-fix examples and drops of ``observed`` (see the module docstring);
-    ``history`` are the attempts of history mining, made beforehand."""
+    """The code-fix examples and drops of ``observed`` (see the module docstring)."""
+    history = history_fixes(
+        observed, sources, guard, catalogue,
+        max_changed_lines=max_changed_lines, max_code_lines=max_code_lines,
+    )  # fmt: skip
     attempts = [
         *history,
         *tool_fixes(observed, guard, catalogue),
