@@ -87,7 +87,8 @@ def test_a_source_root_without_git_mines_nothing_says_so_and_goes_on(cli, tmp_pa
     plain.mkdir()
     archive = subprocess.run(["git", "-C", demo_repo.path, "archive", "r1"], capture_output=True,
                              check=True).stdout  # fmt: skip
-    tarfile.open(fileobj=io.BytesIO(archive)).extractall(plain, filter="data")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(plain, filter="data")
     env = {**os.environ, "VULNTUNE_PIPELINE_STOP_AFTER": "datasets"}
     done = subprocess.run(
         [sys.executable, "-m", "vulntune", "run", reports_dir("r1"), "--source-root", plain,
