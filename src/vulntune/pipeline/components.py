@@ -22,6 +22,10 @@ class EmptyDatasetError(VulntuneError):
     """The dataset built from the reports cannot train both stages."""
 
 
+class MissingResultsError(VulntuneError):
+    """The report step found no evaluation results to show."""
+
+
 @dataclass(frozen=True)
 class DatasetSummary:
     """The example counts of a built dataset (from its ``stats.json``)."""
@@ -106,23 +110,31 @@ def train_stage(run: TrainingRun, stage: StageNumber, say: Callable[[str], None]
 
 
 def evaluate(run: TrainingRun, settings: PipelineSettings, say: Callable[[str], None]) -> None:
-    """Evaluate base, Stage-1 and final models on the run's test split (results.json)."""
-    from vulntune.evaluation.run import evaluate_run
+    """Evaluate base, Stage-1 and final models on the run's test split (results.json and the
+    predictions); the report is the next step."""
+    from vulntune.evaluation.evaluate import evaluate_run
+    from vulntune.inference import load_generator
 
-    options: dict[str, Any] = {}
-    if settings.max_new_tokens is not None:
-        options["max_new_tokens"] = settings.max_new_tokens
-    if settings.evaluation_limit is not None:
-        options["limit"] = settings.evaluation_limit
-    evaluate_run(run, say=say, show_progress=False, **options)
+    evaluate_run(
+        run,
+        load_generator,
+        say=say,
+        show_progress=False,
+        write_report=False,
+        limit=settings.evaluation_limit,
+    )
 
 
 def write_report(run: TrainingRun) -> Path:
-    """Write the run's report.html (from the evaluation results and training metrics)."""
+    """Write the run's report.html from its evaluation results and training metrics."""
     from vulntune.evaluation.report import write_report as write_html
 
-    write_html(run)
-    return run.evaluation.report
+    results = read_results(run)
+    if results is None:
+        raise MissingResultsError(
+            f"{run.evaluation.results}: missing; run `vulntune evaluate {run.dir}` first"
+        )
+    return write_html(run, results)
 
 
 def read_results(run: TrainingRun) -> dict[str, Any] | None:
