@@ -100,14 +100,14 @@ def show_result(
     and with --json the result document."""
     from rich.table import Table
 
-    from vulntune.pipeline.summary import MODELS, comparison, retention
+    from vulntune.pipeline.summary import COLUMNS, comparison, retention
 
     rows = comparison(result.results)
     if rows:
         table = Table(title=title)
         table.add_column("metric")
-        for model in MODELS:
-            table.add_column(model, justify="right")
+        for column in COLUMNS:
+            table.add_column(column, justify="right")
         for row in rows:
             cells = ["-" if v is None else f"{v:.2f}" for v in row.values.values()]
             table.add_row(row.label, *cells)

@@ -113,7 +113,7 @@ def evaluate(run: TrainingRun, settings: PipelineSettings, say: Callable[[str], 
     """Evaluate base, Stage-1 and final models on the run's test split (results.json and the
     predictions); the report is the next step."""
     from vulntune.evaluation.evaluate import evaluate_run
-    from vulntune.inference import load_generator
+    from vulntune.inference.generate import load_generator
 
     evaluate_run(
         run,

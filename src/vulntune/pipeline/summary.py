@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MODELS = ("base", "stage1", "final")
+BASELINES = ("majority", "keyword")  # beside the models, so that a number means something
+COLUMNS = (*MODELS, *BASELINES)
 
 # (task, metric key, label): the rows of the comparison table, Stage-1 metrics first.
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -18,6 +20,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("analysis", "cwe_accuracy", "CWE accuracy"),
     ("analysis", "severity_accuracy", "severity accuracy"),
     ("analysis", "category_accuracy", "category accuracy"),
+    ("analysis_unstructured", "cwe_accuracy", "CWE accuracy, free decoding"),
     ("codefix", "diff_parse_rate", "diff parses"),
     ("codefix", "applies_rate", "diff applies"),
     ("codefix", "exact_match", "diff exact match"),
@@ -31,7 +34,7 @@ class MetricRow:
     task: str
     key: str
     label: str
-    values: dict[str, float | None]  # model -> value
+    values: dict[str, float | None]  # model or baseline -> value
 
     def improved(self) -> bool | None:
         """Whether the final model beats the base model (None when either is missing)."""
@@ -49,18 +52,20 @@ def comparison(results: dict[str, Any] | None) -> list[MetricRow]:
     """The comparison rows found in ``results`` (empty without results)."""
     if not results:
         return []
-    models = results.get("models", {})
+    sources = {m: results.get("models", {}).get(m, {}) for m in MODELS}
+    sources |= {b: results.get("baselines", {}).get(b, {}) for b in BASELINES}
     rows = []
     for task, key, label in METRICS:
-        values = {m: _number(models.get(m, {}).get(task, {}).get(key)) for m in MODELS}
-        if any(v is not None for v in values.values()):
+        values = {name: _number(src.get(task, {}).get(key)) for name, src in sources.items()}
+        if any(values[m] is not None for m in MODELS):
             rows.append(MetricRow(task, key, label, values))
     return rows
 
 
 def headline(results: dict[str, Any] | None) -> dict[str, MetricRow]:
     """The demo's two headline rows, CWE accuracy and applying diffs, by key."""
-    return {r.key: r for r in comparison(results) if r.key in ("cwe_accuracy", "applies_rate")}
+    wanted = {("analysis", "cwe_accuracy"), ("codefix", "applies_rate")}
+    return {r.key: r for r in comparison(results) if (r.task, r.key) in wanted}
 
 
 def retention(results: dict[str, Any] | None) -> dict[str, float]:
