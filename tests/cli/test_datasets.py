@@ -42,7 +42,7 @@ def test_reports_in_a_dataset_folder_out(dataset_dir: Path) -> None:
 def test_json_output_is_one_document_with_the_stats(cli, demo, tmp_path: Path) -> None:
     done = cli.ok(
         "datasets", reports_dir("r1"), "--revision", "r1", "--source-root", demo.path,
-        "-o", tmp_path / "d", "--json",
+        "-o", tmp_path / "d", "--json", "--no-catalogue",
     )  # fmt: skip
     result = cli.json(done)
     assert result["findings"] == 64
@@ -97,3 +97,15 @@ def test_an_input_that_is_no_report_fails_with_its_name(cli, tmp_path) -> None:
     err = cli.error("datasets", bad, "-o", tmp_path / "out")
     assert "notes.json" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_default_catalogue_cap_is_the_builders() -> None:
+    from vulntune.cli.datasets import CATALOGUE_MAX
+    from vulntune.datasets.catalogue_examples import DEFAULT_CATALOGUE_MAX
+
+    assert CATALOGUE_MAX == DEFAULT_CATALOGUE_MAX
+
+
+def test_a_bad_pair_column_is_a_usage_error(cli, tmp_path) -> None:
+    err = cli.usage_error("datasets", tmp_path, "-o", tmp_path / "o", "--pair-column", "nope=x")
+    assert "FIELD=COLUMN" in err

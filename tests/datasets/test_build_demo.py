@@ -62,7 +62,15 @@ def dataset(demo: DemoRepository, catalogue) -> Dataset:
     findings = []
     for tag in TAGS:
         findings += ingest_paths([reports_dir(tag)], None, revision=tag).findings
-    return build_dataset(findings, DatasetOptions(source_root=demo.path), catalogue=catalogue)
+    options = DatasetOptions(source_root=demo.path, catalogue_max=CATALOGUE_MAX)
+    return build_dataset(findings, options, catalogue=catalogue)
+
+
+CATALOGUE_MAX = 20
+
+
+def _own(dataset: Dataset, task: str) -> list:
+    return [e for e in dataset.examples(task) if e.origin == "finding"]
 
 
 def _tag_of(demo: DemoRepository) -> dict[str, str]:
@@ -74,16 +82,16 @@ def test_every_really_fixed_finding_gives_a_code_fix_example(demo, dataset) -> N
     got = {
         (e.meta.fix_source, e.meta.rule, e.meta.path, tag[e.meta.commit],
          tag.get(e.meta.fixed_revision or ""))
-        for e in dataset.examples("codefix")
+        for e in _own(dataset, "codefix")
     }  # fmt: skip
     assert got == MINED
-    assert len(dataset.examples("codefix")) == len(MINED)
+    assert len(_own(dataset, "codefix")) == len(MINED)
 
 
 def test_the_moved_block_of_r4_and_the_deleted_function_of_r5_are_not_fixes(demo, dataset):
     tag = _tag_of(demo)
-    assert not [e for e in dataset.examples("codefix") if e.meta.fixed_revision == "r4"]
-    assert not [e for e in dataset.examples("codefix") if tag[e.meta.commit] == "r4"
+    assert not [e for e in _own(dataset, "codefix") if e.meta.fixed_revision == "r4"]
+    assert not [e for e in _own(dataset, "codefix") if tag[e.meta.commit] == "r4"
                 and e.meta.rule != "B403"]  # fmt: skip
     deleted = [d for d in dataset.dropped if d.reason == "deletes-whole-function"]
     assert [(d.tool, d.detail) for d in deleted] == [("bandit", "api/imports.py")]
@@ -113,7 +121,9 @@ def test_every_diff_applies_to_the_code_its_prompt_shows(dataset) -> None:
 def test_the_counts_are_pinned(dataset) -> None:
     stats = dataset.stats
     assert stats["findings"] == 283
-    assert stats["tasks"]["analysis"]["examples"] == 52
+    assert stats["tasks"]["analysis"]["examples"] == 52 + CATALOGUE_MAX
+    assert stats["tasks"]["analysis"]["catalogue"] == CATALOGUE_MAX
+    assert stats["tasks"]["codefix"]["catalogue"] == CATALOGUE_MAX
     assert stats["tasks"]["analysis"]["dropped"] == {"duplicate": 217, "no-cwe": 14}
     assert stats["tasks"]["codefix"]["dropped"] == {
         "covered-by-package-upgrade": 1,
@@ -121,7 +131,18 @@ def test_the_counts_are_pinned(dataset) -> None:
         "still-open": 41,
     }
     by_source = Counter(e.meta.fix_source for e in dataset.examples("codefix"))
-    assert by_source == {"history": 20, "dependency": 3}
+    assert by_source == {"history": 20, "dependency": 3, "catalogue": CATALOGUE_MAX}
+
+
+def test_catalogue_examples_train_only_and_the_findings_cwes_first(dataset) -> None:
+    for task in ("analysis", "codefix"):
+        for split in ("validation", "test"):
+            assert all(e.origin != "catalogue" for e in dataset.splits[task][split])
+    own_cwes = {e.meta.cwe for e in _own(dataset, "analysis")}
+    taught = [e for e in dataset.examples("analysis") if e.origin == "catalogue"]
+    assert {e.meta.cwe for e in taught} <= own_cwes
+    for example in taught:
+        assert "CWE" not in example.prompt
 
 
 def test_no_group_straddles_splits(dataset) -> None:

@@ -9,8 +9,13 @@ import typer
 
 from vulntune.cli.root import JsonOption, Output, say, usage_error
 
+# = vulntune.datasets.catalogue_examples.DEFAULT_CATALOGUE_MAX (not imported: it pulls in the
+# whole dataset builder at every command's start; a test keeps the two equal).
+CATALOGUE_MAX = 200
+
 if TYPE_CHECKING:
     from vulntune.datasets.build import Dataset
+    from vulntune.datasets.fixes.pairs import PairColumns
 
 
 def datasets_command(
@@ -51,6 +56,37 @@ def datasets_command(
             "files carry their own).",
         ),
     ] = None,
+    pairs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pairs",
+            help="Public vulnerable->fixed pairs (JSONL, or CSV by its .csv suffix) in the "
+            "shape of CVEfixes/SVEN/Big-Vul exports; repeatable.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    pair_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pair-column",
+            help="FIELD=COLUMN: the column of a pairs field (code_before, code_after, "
+            "language, cwe, cve, file, function, severity); repeatable.",
+        ),
+    ] = None,
+    catalogue: Annotated[
+        bool,
+        typer.Option(
+            "--catalogue/--no-catalogue",
+            help="Add examples from the CWE catalogue's demonstrative examples (train only).",
+        ),
+    ] = True,
+    catalogue_max: Annotated[
+        int,
+        typer.Option(
+            "--catalogue-max", min=0, help="At most this many catalogue examples per task."
+        ),
+    ] = CATALOGUE_MAX,
     base_model: Annotated[
         str | None,
         typer.Option(
@@ -94,6 +130,7 @@ def datasets_command(
         )
     if revision is not None and not revision.strip():
         usage_error(ctx, "--revision must name a commit, tag or branch", "--revision")
+    columns = _pair_columns(ctx, pair_column or [])
     out = Output(as_json)
     loaded = load_inputs(inputs, source_root, revision)
     for problem in loaded.report_errors:
@@ -103,10 +140,16 @@ def datasets_command(
         split=SplitOptions(seed, validation_fraction, test_fraction),
         max_changed_lines=max_changed_lines,
         base_model=base_model,
+        pairs=tuple(pairs or ()),
+        pair_columns=columns,
+        catalogue=catalogue,
+        catalogue_max=catalogue_max,
     )
     dataset = build_dataset(loaded.findings, options)
     files = write_dataset(dataset, output)
     _print_summary(out, dataset)
+    for problem in dataset.problems:
+        say(f"skipped {problem}")
     out.line(f"wrote {output}")
     out.result(
         {
@@ -116,6 +159,23 @@ def datasets_command(
             "stats": dataset.stats,
         }
     )
+
+
+def _pair_columns(ctx: typer.Context, specs: list[str]) -> PairColumns:
+    from vulntune.datasets.fixes.pairs import PairColumns
+
+    known = set(PairColumns.__dataclass_fields__)
+    chosen: dict[str, str] = {}
+    for spec in specs:
+        field, sep, column = spec.partition("=")
+        if not sep or field not in known or not column:
+            usage_error(
+                ctx,
+                f"{spec!r} is not FIELD=COLUMN with FIELD one of {', '.join(sorted(known))}",
+                "--pair-column",
+            )
+        chosen[field] = column
+    return PairColumns(**chosen)
 
 
 def _print_summary(out: Output, dataset: Dataset) -> None:

@@ -163,7 +163,7 @@ def analysis_examples(
             drop("suppressed", finding.suppression or "")
             continue
         if item.key in seen:
-            drop("duplicate", f"same finding as an earlier revision's ({item.revision})")
+            drop("duplicate", f"seen again at {item.revision}")
             continue
         seen.add(item.key)
         chosen = choose_cwe(finding, catalogue)

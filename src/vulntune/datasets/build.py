@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from vulntune.datasets.analysis_examples import analysis_examples
-from vulntune.datasets.cwe_catalogue import CweCatalogue
+from vulntune.datasets.catalogue_examples import DEFAULT_CATALOGUE_MAX, catalogue_examples
+from vulntune.datasets.cwe_catalogue import CweCatalogue, parse_cwe_id
 from vulntune.datasets.fixes import codefix_examples
 from vulntune.datasets.fixes.history import DEFAULT_MAX_CHANGED_LINES
+from vulntune.datasets.fixes.pairs import PairColumns, pair_examples, read_pairs
 from vulntune.datasets.observed import observe
 from vulntune.datasets.records import (
     SPLITS,
@@ -66,6 +68,10 @@ class DatasetOptions:
     max_changed_lines: int = DEFAULT_MAX_CHANGED_LINES  # history: larger changes are dropped
     base_model: str | None = None  # token percentiles with its tokenizer
     catalogue_path: Path | None = None  # a newer CWE XML; default: the one cwe2 installs
+    pairs: tuple[Path, ...] = ()  # public vulnerable -> fixed pairs files (JSONL or CSV)
+    pair_columns: PairColumns = field(default_factory=PairColumns)
+    catalogue: bool = True  # examples from the catalogue's demonstrative examples (train only)
+    catalogue_max: int = DEFAULT_CATALOGUE_MAX  # per task
 
     def settings(self) -> dict[str, Any]:
         """The options as recorded in ``stats.json``."""
@@ -77,6 +83,9 @@ class DatasetOptions:
             "max_code_lines": self.max_code_lines,
             "max_changed_lines": self.max_changed_lines,
             "base_model": self.base_model,
+            "pairs": [str(p) for p in self.pairs],
+            "catalogue": self.catalogue,
+            "catalogue_max": self.catalogue_max if self.catalogue else 0,
         }
 
 
@@ -126,7 +135,31 @@ def build_dataset(
         if sources is not None:
             sources.close()
     problems: list[InputProblem] = []
-    examples = _unique_ids([*analysis.examples, *codefix.examples])
+    pairs = ExampleSet()
+    for path in options.pairs:
+        records, bad = read_pairs(path, options.pair_columns)
+        made, skipped = pair_examples(
+            records, catalogue, guard, max_code_lines=options.max_code_lines
+        )
+        pairs.extend(made)
+        problems += bad + skipped
+    taught = ExampleSet()
+    if options.catalogue:
+        preferred = [
+            cwe
+            for e in (*analysis.examples, *pairs.examples)
+            if e.meta.cwe and (cwe := parse_cwe_id(e.meta.cwe)) is not None
+        ]
+        taught = catalogue_examples(
+            catalogue,
+            preferred,
+            guard,
+            limit=options.catalogue_max,
+            max_code_lines=options.max_code_lines,
+        )
+    examples = _unique_ids(
+        [*analysis.examples, *codefix.examples, *pairs.examples, *taught.examples]
+    )
     by_split = split_examples(examples, options.split)
     splits: dict[Task, dict[Split, list[DatasetExample]]] = {
         task: {split: [e for e in by_split[split] if e.task == task] for split in SPLITS}

@@ -88,6 +88,7 @@ class CweEntry:
     members: tuple[int, ...] = ()
     demonstrative_examples: tuple[DemoExample, ...] = ()
     mapping_usage: str | None = None
+    likelihood: str | None = None  # Likelihood_Of_Exploit: High, Medium, Low, Unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
     else:
         description = _child_prose(elem, "Objective")
     usage = elem.find(f"{CWE_NS}Mapping_Notes/{CWE_NS}Usage")
+    likelihood = elem.find(f"{CWE_NS}Likelihood_Of_Exploit")
     return CweEntry(
         id=cwe_id,
         name=elem.get("Name", ""),
@@ -157,6 +159,7 @@ def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
             _example(x) for x in elem.iter(f"{CWE_NS}Demonstrative_Example")
         ),
         mapping_usage=(usage.text or "").strip() or None if usage is not None else None,
+        likelihood=(likelihood.text or "").strip() or None if likelihood is not None else None,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -95,6 +95,28 @@ def render_prompt(
     if excerpt is not None:
         lines += ["Code:", *excerpt.lines]
     return "\n".join(lines)
+
+
+def render_code_prompt(
+    task: Task,
+    lines: Sequence[str],
+    *,
+    language: str | None = None,
+    path: str | None = None,
+    line: int | None = None,
+) -> str:
+    """The prompt of an example that has code but no finding (a public vulnerable/fixed
+    pair, a CWE catalogue example): the task line, ``Language`` and ``Location`` lines
+    when known, and the ``Code:`` block (``lines`` verbatim). The same layout as
+    :func:`render_prompt`; ``builtin/README.md`` documents it."""
+    if task not in HEADERS:
+        raise ValueError(f"task must be one of {tuple(HEADERS)}, not {task!r}")
+    out = [HEADERS[task]]
+    if (value := one_line(language)) is not None:
+        out.append(f"Language: {value}")
+    if (where := one_line(path)) is not None:
+        out.append(f"Location: {where}:{line}" if line else f"Location: {where}")
+    return "\n".join([*out, "Code:", *lines])
 
 
 def code_excerpt(

@@ -13,6 +13,7 @@ without the user's pager or external diff drivers.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from vulntune.errors import VulntuneError
 
 _GIT_ENV = {"GIT_PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C"}
 _MAX_FILE_BYTES = 8 * 1024 * 1024
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
 
 
 class SourceError(VulntuneError):
@@ -50,6 +52,8 @@ class SourceFiles:
         self._texts: dict[tuple[str, str], str | None] = {}
         self._files: dict[str | None, tuple[str, ...]] = {}
         self._changes: dict[tuple[str, str], dict[str, FileChange]] = {}
+        self._hunks: dict[tuple[str, str, str, str], list[tuple[int, int, int, int]]] = {}
+        self._touching: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._batch: subprocess.Popen[bytes] | None = None
         self.is_git = self._git is not None and self._run("rev-parse", "--git-dir") is not None
 
@@ -94,14 +98,38 @@ class SourceFiles:
         rank = {c: n for n, c in enumerate(out.split())}
         return sorted(commits, key=lambda c: (rank.get(c, -1), c))
 
+    def diff_hunks(
+        self, a: str, b: str, old_path: str, new_path: str
+    ) -> list[tuple[int, int, int, int]]:
+        """The changed regions of ``git diff -U0 A B`` for one file (renames followed), as
+        0-based half-open line ranges ``(i1, i2, j1, j2)``: old lines ``i1:i2`` become new
+        lines ``j1:j2``."""
+        key = (a, b, old_path, new_path)
+        if key in self._hunks:
+            return self._hunks[key]
+        paths = [old_path] if old_path == new_path else [old_path, new_path]
+        out = (
+            self._run("diff", "--no-color", "--no-ext-diff", "-M", "-U0", a, b, "--", *paths) or ""
+        )
+        hunks = []
+        for match in _HUNK.finditer(out):
+            old_start, old_count = int(match[1]), int(match[2] or 1)
+            new_start, new_count = int(match[3]), int(match[4] or 1)
+            i1 = old_start if old_count == 0 else old_start - 1
+            j1 = new_start if new_count == 0 else new_start - 1
+            hunks.append((i1, i1 + old_count, j1, j1 + new_count))
+        self._hunks[key] = hunks
+        return hunks
+
     def last_commit_touching(self, a: str, b: str, path: str) -> tuple[str, str]:
         """The last commit after ``a`` up to ``b`` that changed ``path`` (its path at ``b``),
         and its subject; ``b`` itself when none is found."""
-        out = self._run("log", "-1", "--format=%H%x00%s", f"{a}..{b}", "--", path) or ""
-        sha, _, subject = out.strip().partition("\0")
-        if not sha:
-            return b, self.commit_subject(b)
-        return sha, subject
+        key = (a, b, path)
+        if key not in self._touching:
+            out = self._run("log", "-1", "--format=%H%x00%s", f"{a}..{b}", "--", path) or ""
+            sha, _, subject = out.strip().partition("\0")
+            self._touching[key] = (sha, subject) if sha else (b, self.commit_subject(b))
+        return self._touching[key]
 
     def _cat(self, spec: str) -> bytes | None:
         if self._batch is None:

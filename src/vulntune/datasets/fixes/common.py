@@ -151,3 +151,12 @@ def window_context(lines: Sequence[str], first: int, last: int) -> tuple[int, li
     while hi < len(lines) and not lines[hi - 1].strip():
         hi += 1
     return lo, list(lines[lo - 1 : hi])
+
+
+def first_difference(old: Sequence[str], new: Sequence[str]) -> int:
+    """The 1-based number of the first line where ``old`` and ``new`` differ (the line
+    after the shorter one when one is a prefix of the other; 1 for two empty texts)."""
+    for number, (a, b) in enumerate(zip(old, new, strict=False), start=1):
+        if a != b:
+            return number
+    return max(1, min(len(old), len(new)) + (len(old) != len(new)))

@@ -20,7 +20,6 @@ block, a secret still in the file after the change.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -155,11 +154,10 @@ def _mine_one(
     flag_hi = max(flag_lo, loc.end_line or flag_lo)
     old_raw = list(item.raw_lines)
     new_raw = new_text.split("\n")
-    matcher = difflib.SequenceMatcher(None, old_raw, new_raw, autojunk=False)
     picked = [
-        op
-        for op in matcher.get_opcodes()
-        if op[0] != "equal" and _touches(op[1], op[2], flag_lo, flag_hi)
+        ("change", *hunk)
+        for hunk in sources.diff_hunks(a, later, path, change.new_path)
+        if _touches(hunk[0], hunk[1], flag_lo, flag_hi)
     ]
     if not picked:
         return drop(item, "history", "change-elsewhere", path)
