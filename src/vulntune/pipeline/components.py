@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,13 @@ def build_dataset(
     split = SplitOptions()
     if settings.test_fraction is not None:
         split = SplitOptions(split.seed, split.validation_fraction, settings.test_fraction)
-    options = DatasetOptions(source_root=source_root, split=split, base_model=base_model)
+    options = DatasetOptions(
+        source_root=source_root, split=split, base_model=base_model, pairs=tuple(pairs)
+    )
+    if settings.catalogue_max is not None:
+        options = replace(
+            options, catalogue=settings.catalogue_max > 0, catalogue_max=settings.catalogue_max
+        )
     write_dataset(build(read_findings(findings), options), out)
     return check_dataset(out)
 
