@@ -59,12 +59,24 @@ def test_a_source_root_that_is_not_a_folder(cli, tmp_path):
 
 
 def test_a_dataset_without_code_fixes_names_the_reasons(cli, tmp_path):
-    # Bandit alone, without the source tree: analyses, but no fix from any source.
+    # Bandit alone, without the source tree or the catalogue: analyses, but no fix at all.
+    config = tmp_path / "no-catalogue.toml"
+    config.write_text("[pipeline]\ncatalogue_max = 0\n")
+    runs = tmp_path / "runs"
+    err = cli.error("run", reports_dir("r1") / "bandit.json", "--base-model", "tiny-random",
+                    "--config", config, "--runs-dir", runs, "--no-progress")  # fmt: skip
+    assert "no Stage-2 (code fix) training examples" in err
+    assert "dropped by reason:" in err and "--pairs" in err
+    _no_run(runs)
+
+
+def test_a_dataset_too_small_for_a_validation_split_is_refused_before_the_run(cli, tmp_path):
+    # With the catalogue, Bandit alone gives code-fix training examples, but catalogue examples
+    # are train-only and no finding gives a fix without the source tree: no validation split.
     runs = tmp_path / "runs"
     err = cli.error("run", reports_dir("r1") / "bandit.json", "--base-model", "tiny-random",
                     "--runs-dir", runs, "--no-progress")  # fmt: skip
-    assert "no Stage-2 (code fix) training examples" in err
-    assert "dropped by reason:" in err and "--pairs" in err
+    assert "the dataset has no Stage-2 (code fix) validation examples" in err
     _no_run(runs)
 
 

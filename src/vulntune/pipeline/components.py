@@ -71,7 +71,8 @@ def _split_count(stats: dict[str, Any], task: str, split: str) -> int:
 
 def check_dataset(folder: Path) -> DatasetSummary:
     """The counts of the dataset in ``folder``; EmptyDatasetError when a stage has nothing to
-    train on, naming the reasons the findings were dropped (from ``stats.json``)."""
+    train on (naming the reasons the findings were dropped, from ``stats.json``) or no
+    validation example (a run needs both), before any run is created."""
     stats_path = folder / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     summary = DatasetSummary(
@@ -80,17 +81,22 @@ def check_dataset(folder: Path) -> DatasetSummary:
         analysis_test=_split_count(stats, "analysis", "test"),
         codefix_test=_split_count(stats, "codefix", "test"),
     )
-    for task, count, stage in (
-        ("analysis", summary.analysis_train, "Stage-1 (analysis)"),
-        ("codefix", summary.codefix_train, "Stage-2 (code fix)"),
-    ):
-        if count == 0:
+    for task, stage in (("analysis", "Stage-1 (analysis)"), ("codefix", "Stage-2 (code fix)")):
+        train = _split_count(stats, task, "train")
+        if train == 0:
             dropped = stats["tasks"][task].get("dropped", {})
             reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.items()) or "none"
             raise EmptyDatasetError(
                 f"{stats_path}: the dataset has no {stage} training examples "
                 f"({stats.get('findings', 0)} findings; dropped by reason: {reasons}); "
                 "give --source-root with the project's git history, or --pairs FILE"
+            )
+        if _split_count(stats, task, "validation") == 0:
+            raise EmptyDatasetError(
+                f"{stats_path}: the dataset has no {stage} validation examples "
+                f"({train} train, {_split_count(stats, task, 'test')} test): too few findings "
+                "for a run; give more reports, --source-root with the project's git history, "
+                "or --pairs FILE"
             )
     return summary
 
