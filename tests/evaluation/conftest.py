@@ -31,7 +31,11 @@ def _write_test_split(path: Path, records: list[dict[str, object]]) -> None:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_config) -> TrainingRun:
     """Both stages trained on part of the builtin data; a test split from the rest."""
-    root = tmp_path_factory.mktemp("evaluation")
+    return build_trained_run(tmp_path_factory.mktemp("evaluation"), tiny_config)
+
+
+def build_trained_run(root: Path, tiny_config) -> TrainingRun:
+    """A tiny-random run trained on builtin examples, with test splits that carry meta."""
     run = TrainingRunManager(root / "runs").create_run("tiny-random", tiny_config)
     analysis, codefix = load_builtin("analysis"), load_builtin("codefix")
     run.import_data(
