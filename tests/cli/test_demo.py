@@ -24,7 +24,7 @@ def test_the_demo_runs_the_whole_pipeline_and_compares_base_and_final(cli, tmp_p
     state = read_state(run.dir)
     assert [r.revision for r in state.reports] == ["r1", "r2", "r3", "r4", "r5", "r6"]
     assert run.manifest.config.precision == "fp32" and run.manifest.config.stage1.epochs == 1
-    assert state.settings["max_new_tokens"] == 48
+    assert state.settings["max_new_tokens"] == {"analysis": 48, "codefix": 48}
     # The evaluation compared the base and the final model; the report exists.
     models = result["results"]["models"]
     for model in ("base", "final"):

@@ -29,7 +29,11 @@ TINY_RUN_CONFIG = {
     "precision": "fp32",
     "stage1": {"epochs": 1, "batch_size": 4, "checkpoint_every": 2, "learning_rate": 1e-3},
     "stage2": {"epochs": 1, "batch_size": 4, "checkpoint_every": 2, "learning_rate": 1e-3},
-    "pipeline": {"catalogue_max": 4, "max_new_tokens": 24, "evaluation_limit": 4},
+    "pipeline": {
+        "catalogue_max": 4,
+        "max_new_tokens": {"analysis": 24, "codefix": 24},
+        "evaluation_limit": 4,
+    },
 }
 TIMEOUT = 300
 

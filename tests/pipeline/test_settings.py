@@ -20,10 +20,12 @@ def test_without_a_file_everything_is_default():
 
 def test_the_pipeline_table_is_split_from_the_training_configuration(tmp_path):
     path = tmp_path / "run.toml"
-    path.write_text("[stage1]\nepochs = 5\n[pipeline]\ncatalogue_max = 7\nmax_new_tokens = 64\n")
+    path.write_text(
+        "[stage1]\nepochs = 5\n[pipeline]\ncatalogue_max = 7\nmax_new_tokens = { codefix = 64 }\n"
+    )
     config = load_run_configuration(path)
     assert config.training.stage1.epochs == 5
-    assert config.pipeline == PipelineSettings(catalogue_max=7, max_new_tokens=64)
+    assert config.pipeline == PipelineSettings(catalogue_max=7, max_new_tokens={"codefix": 64})
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,8 @@ def test_the_pipeline_table_is_split_from_the_training_configuration(tmp_path):
     [
         ("[pipeline]\ncatalogue_max = -1\n", "pipeline.catalogue_max"),
         ("[pipeline]\nunknown = 1\n", "pipeline.unknown"),
+        ("[pipeline]\nmax_new_tokens = { summary = 9 }\n", "pipeline.max_new_tokens.summary"),
+        ("[pipeline]\nmax_new_tokens = { codefix = 0 }\n", "pipeline.max_new_tokens.codefix"),
         ("pipeline = 3\n", r"\[pipeline\] must be a table"),
         ("[stage1]\nepochs = 0\n", "stage1.epochs"),
         ("[stage1\n", "not valid toml"),
@@ -56,8 +60,8 @@ def test_the_demo_configuration_ships_for_smollm2_and_shrinks_for_tiny_random():
     smol, tiny = demo_configuration("smollm2-135m"), demo_configuration("tiny-random")
     assert "overrides" not in demo_config_mapping("smollm2-135m")
     assert tiny.training.precision == "fp32"
-    assert tiny.training.stage1.epochs < smol.training.stage1.epochs
+    assert tiny.pipeline.max_new_tokens["codefix"] < smol.pipeline.max_new_tokens["codefix"]
     assert tiny.training.stage1.batch_size == smol.training.stage1.batch_size  # not overridden
-    assert smol.pipeline.catalogue_max is not None and smol.pipeline.max_new_tokens is not None
+    assert smol.pipeline.catalogue_max is not None and smol.pipeline.evaluation_limit is not None
     # A model without overrides gets the demo's main configuration.
     assert demo_configuration("some/other-model") == smol

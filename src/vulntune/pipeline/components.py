@@ -125,11 +125,23 @@ def evaluate(run: TrainingRun, settings: PipelineSettings, say: Callable[[str], 
     """Evaluate base, Stage-1 and final models on the run's test split (results.json and the
     predictions); the report is the next step."""
     from vulntune.evaluation.evaluate import evaluate_run
-    from vulntune.inference.generate import load_generator
+    from vulntune.inference.generate import (
+        DEFAULT_MAX_NEW_TOKENS,
+        GenerationSettings,
+        Generator,
+        load_generator,
+    )
+
+    generation = GenerationSettings(
+        max_new_tokens={**DEFAULT_MAX_NEW_TOKENS, **settings.max_new_tokens}
+    )
+
+    def load(model_dir: Path, prompt_format: str) -> Generator:
+        return load_generator(model_dir, prompt_format, generation)
 
     evaluate_run(
         run,
-        load_generator,
+        load,
         say=say,
         show_progress=False,
         write_report=False,

@@ -5,7 +5,7 @@ optional extra table, ``[pipeline]``, for what happens around training::
 
     [pipeline]
     catalogue_max = 40       # CWE-catalogue teaching examples in the dataset (0: none)
-    max_new_tokens = 256     # generation length in evaluation (per answer)
+    max_new_tokens = { analysis = 160, codefix = 256 }   # generation length in evaluation
 
 Everything outside ``[pipeline]`` is the training configuration (defaults included).
 """
@@ -16,9 +16,9 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from vulntune.runs.config import ConfigError, TrainingConfig
 
@@ -34,8 +34,9 @@ class PipelineSettings(BaseModel):
     test_fraction: float | None = Field(
         None, ge=0.0, lt=1.0, description="share held out for evaluation (null: default)"
     )
-    max_new_tokens: int | None = Field(
-        None, ge=1, description="tokens generated per answer in evaluation (null: default)"
+    max_new_tokens: dict[Literal["analysis", "codefix"], PositiveInt] = Field(
+        default_factory=dict,
+        description="tokens generated per answer in evaluation, per task (missing: default)",
     )
     evaluation_limit: int | None = Field(
         None, ge=1, description="evaluate at most this many test examples per stage (null: all)"
