@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from vulntune.pipeline.state import STEPS, read_state
 from vulntune.runs.run import TrainingRun
 
 
-@pytest.mark.slow  # about a minute and a half on two busy cores
 def test_the_demo_runs_the_whole_pipeline_and_compares_base_and_final(cli, tmp_path):
     runs = tmp_path / "runs"
     done = cli.ok("demo", "--base-model", "tiny-random", "--runs-dir", runs, "--no-progress",

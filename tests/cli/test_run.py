@@ -87,7 +87,6 @@ def _events(run_dir: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines]
 
 
-@pytest.mark.slow  # about a minute and a half on two busy cores
 def test_run_killed_between_stages_and_before_evaluation_resumes_to_the_end(
     demo_repo, run_config, tmp_path
 ):
@@ -133,7 +132,6 @@ def test_run_killed_between_stages_and_before_evaluation_resumes_to_the_end(
     assert last_two == [f"run directory: {run_dir}", f"report: {run.evaluation.report}"]
 
 
-@pytest.mark.slow  # about a minute and a half on two busy cores
 def test_run_killed_inside_stage1_resumes_from_its_checkpoint(demo_repo, run_config, tmp_path):
     runs = tmp_path / "runs"
     child = _vulntune(*_start_args(demo_repo, runs, run_config))
