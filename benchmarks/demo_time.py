@@ -2,9 +2,10 @@
 
 Runs the demo as a user does (a fresh process, `vulntune demo --json`), measures its wall time,
 reads the per-step times from the run's ``pipeline/progress.jsonl`` and the base-vs-final
-numbers from its evaluation, and writes one block (between ``<!-- demo_time:start -->`` and
-``<!-- demo_time:end -->``). The target: under 10 minutes on 2 CPU cores, evaluation included,
-with the final model beating the base model on CWE accuracy and on applying diffs.
+numbers from its evaluation, and writes one block per base model (between
+``<!-- demo_time:MODEL:start -->`` and ``<!-- demo_time:MODEL:end -->``). The target: under
+10 minutes on 2 CPU cores, evaluation included, with the final model beating the base model on
+CWE accuracy and on applying diffs.
 
 SmolLM2 runs need the machine-wide lock:
 
@@ -27,7 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-START, END = "<!-- demo_time:start -->", "<!-- demo_time:end -->"
+
+def markers(base_model: str) -> tuple[str, str]:
+    """One block per base model: the smoke run and the real demo are recorded side by side."""
+    return f"<!-- demo_time:{base_model}:start -->", f"<!-- demo_time:{base_model}:end -->"
+
+
 TARGET_S = 600
 
 
@@ -65,12 +71,13 @@ def block(base_model: str, wall: float, result: dict[str, Any], command: str) ->
         verdict = "better" if final > base else "NOT better"
         rows.append(f"| {task}.{key} | {base:.3f} | {final:.3f} | {verdict} |")
     counts = result["results"].get("counts", {})
+    start, end = markers(base_model)
     load = os.getloadavg()[0]
     return (
         "\n".join(
             [
-                START,
-                "## The demo (`benchmarks/demo_time.py`): `vulntune demo`, the README's main job",
+                start,
+                f"## The demo on `{base_model}` (`benchmarks/demo_time.py`): `vulntune demo`",
                 "",
                 f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {cpu_kind()}; "
                 f"load average at the end {load:.1f} (other helpers' work shared the machine)",
@@ -85,18 +92,19 @@ def block(base_model: str, wall: float, result: dict[str, Any], command: str) ->
                 "| metric | base | final | final vs base |",
                 "|---|---:|---:|---|",
                 *rows,
-                END,
+                end,
             ]
         )
         + "\n"
     )
 
 
-def write_block(results_file: Path, text: str) -> None:
+def write_block(results_file: Path, text: str, base_model: str) -> None:
+    start, end = markers(base_model)
     old = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
-    if START in old and END in old:
-        head, _, rest = old.partition(START)
-        text = head + text.rstrip("\n") + rest.partition(END)[2]
+    if start in old and end in old:
+        head, _, rest = old.partition(start)
+        text = head + text.rstrip("\n") + rest.partition(end)[2]
     else:
         text = (old.rstrip("\n") + "\n\n" if old else "") + text
     results_file.write_text(text, encoding="utf-8")
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         text = block(args.base_model, wall, json.loads(done.stdout), shown)
     print(text)
     if args.results is not None:
-        write_block(args.results, text)
+        write_block(args.results, text, args.base_model)
     return 0
 
 
