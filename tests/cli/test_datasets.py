@@ -109,3 +109,19 @@ def test_the_cli_default_catalogue_cap_is_the_builders() -> None:
 def test_a_bad_pair_column_is_a_usage_error(cli, tmp_path) -> None:
     err = cli.usage_error("datasets", tmp_path, "-o", tmp_path / "o", "--pair-column", "nope=x")
     assert "FIELD=COLUMN" in err
+
+
+def test_findings_files_and_the_base_models_tokenizer(cli, demo, tmp_path) -> None:
+    findings = tmp_path / "findings.jsonl"
+    cli.ok("ingest", reports_dir("r1"), "--revision", "r1", "-o", findings)
+    done = cli.ok(
+        "datasets", findings, "--source-root", demo.path, "-o", tmp_path / "d",
+        "--base-model", "tiny-random", "--catalogue-max", "5", "--json",
+    )  # fmt: skip
+    stats = cli.json(done)["stats"]
+    assert stats["tokenizer"] == "tiny-random"
+    lengths = stats["tasks"]["analysis"]["splits"]["train"]["lengths"]
+    assert set(lengths) == {
+        "prompt_chars", "completion_chars", "prompt_tokens", "completion_tokens", "total_tokens",
+    }  # fmt: skip
+    assert stats["tasks"]["analysis"]["catalogue"] == 5

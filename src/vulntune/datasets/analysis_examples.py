@@ -28,6 +28,7 @@ from vulntune.datasets.finding_keys import digest
 from vulntune.datasets.observed import Observed
 from vulntune.datasets.records import (
     AnalysisDrop,
+    CweSource,
     DatasetExample,
     DroppedFinding,
     ExampleMeta,
@@ -51,14 +52,14 @@ class ChosenCwe:
 
     entry: CweEntry
     others: tuple[str, ...]  # the finding's other usable CWE ids, "CWE-n", most specific first
-    source: str  # "tool" or "finding-kind"
+    source: CweSource  # "tool" or "finding-kind"
 
 
 @dataclass(frozen=True, slots=True)
 class NoCwe:
     """Why a finding has no Classification: ``no-cwe`` or ``unknown-cwe``."""
 
-    reason: str
+    reason: AnalysisDrop
     detail: str
 
 
@@ -168,7 +169,7 @@ def analysis_examples(
         seen.add(item.key)
         chosen = choose_cwe(finding, catalogue)
         if isinstance(chosen, NoCwe):
-            drop(chosen.reason, chosen.detail)  # type: ignore[arg-type]
+            drop(chosen.reason, chosen.detail)
             continue
         category = category_of(finding, chosen.entry.id, catalogue)
         if category is None:
@@ -189,7 +190,7 @@ def analysis_examples(
             kind=finding.kind.value,
             cwe=f"CWE-{chosen.entry.id}",
             other_cwes=chosen.others,
-            cwe_source=chosen.source,  # type: ignore[arg-type]
+            cwe_source=chosen.source,
             severity=finding.severity.value,
             category=category,
             path=item.path,

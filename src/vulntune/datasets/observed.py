@@ -48,7 +48,10 @@ def observe(
         commit = sources.commit(revision) if sources is not None else None
         path = _path(finding)
         raw: list[str] | None = None
-        readable = revision is None or commit is not None
+        # A plain folder is read as it is; a repository at the finding's own revision.
+        readable = sources is not None and (
+            revision is None or commit is not None or not sources.is_git
+        )
         if sources is not None and path is not None and readable:
             text = sources.text(path, commit)
             raw = text.split("\n") if text is not None else None

@@ -37,6 +37,7 @@ class SecretGuard:
         self._values_index = SecretIndex()  # values only: they are secrets at every revision
         self._flagged: dict[str | None, SecretIndex] = {}  # revision -> flagged lines there
         self._values: set[str] = set()
+        self._by_finding: dict[str, set[str]] = {}
 
     def learn(self, finding: Finding, raw_lines: Sequence[str], revision: str | None) -> None:
         """Learn the secret of ``finding`` (a secret finding; others are ignored) from
@@ -50,6 +51,7 @@ class SecretGuard:
         region = "\n".join(raw_lines[loc.start_line - 1 : end])
         values = [v for v in secret_values(region) if len(v) >= _MIN_VALUE_CHARS]
         self._values.update(values)
+        self._by_finding.setdefault(finding.id, set()).update(values)
         as_read = dataclasses.replace(finding, snippet=region)
         self._values_index.add(dataclasses.replace(as_read, location=None))
         self._flagged.setdefault(revision, SecretIndex()).add(as_read)
@@ -77,9 +79,11 @@ class SecretGuard:
             return text
         return redact_text(self._values_index.known(text).text)
 
-    def still_present(self, text: str) -> bool:
-        """True when ``text`` (raw, unredacted source) still holds a known secret value."""
-        return any(value in text for value in self._values)
+    def still_present(self, text: str, finding_id: str | None = None) -> bool:
+        """True when ``text`` (raw, unredacted source) still holds a known secret value
+        (one of ``finding_id``'s, when given)."""
+        values = self._values if finding_id is None else self._by_finding.get(finding_id, ())
+        return any(value in text for value in values)
 
     def is_clean(self, text: str) -> bool:
         """True when ``text`` holds no known secret value and nothing the generic detectors

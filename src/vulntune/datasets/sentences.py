@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable
 
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
-_URL = re.compile(r"<?\bhttps?://[^\s<>)\]]+>?")
+# A URL does not take the full stop or comma that ends its sentence.
+_URL = re.compile(r"<?\bhttps?://[^\s<>)\]]*[^\s<>)\].,;:!?'\"]>?")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
@@ -58,7 +59,8 @@ def clean_text(text: str | None) -> str:
     text = text.replace("`", "")
     text = " ".join(text.split())
     text = re.sub(r"\(\s*\)|\[\s*\]", " ", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    # A space left before punctuation by a removed link or tag; not ".github", "a .env file".
+    text = re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", text)
     return " ".join(text.split()).strip(" -:;,")
 
 

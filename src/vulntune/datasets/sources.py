@@ -52,6 +52,7 @@ class SourceFiles:
         self._texts: dict[tuple[str, str], str | None] = {}
         self._files: dict[str | None, tuple[str, ...]] = {}
         self._changes: dict[tuple[str, str], dict[str, FileChange]] = {}
+        self._added: dict[tuple[str, str], list[str]] = {}
         self._hunks: dict[tuple[str, str, str, str], list[tuple[int, int, int, int]]] = {}
         self._touching: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._batch: subprocess.Popen[bytes] | None = None
@@ -145,9 +146,11 @@ class SourceFiles:
         assert stdin is not None and stdout is not None
         stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         stdin.flush()
-        header = stdout.readline().split()
-        if len(header) != 3:
-            return None  # "<spec> missing" or ambiguous
+        line = stdout.readline().rstrip(b"\n")
+        # "<sha> <type> <size>", or "<spec> missing" / "<spec> ambiguous" (a spec may hold spaces)
+        header = line.split(b" ")
+        if len(header) != 3 or not header[2].isdigit() or len(header[0]) < 40:
+            return None
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)  # the newline after the object
@@ -213,8 +216,14 @@ class SourceFiles:
         following renames (``git diff -M --name-status``)."""
         if (a, b) not in self._changes:
             out = self._run("diff", "-M", "--name-status", "-z", a, b) or ""
-            self._changes[(a, b)] = _parse_name_status(out)
+            self._changes[(a, b)], self._added[(a, b)] = _parse_name_status(out)
         return self._changes[(a, b)]
+
+    def written_at(self, a: str, b: str) -> list[str]:
+        """The paths at ``b`` of every file added, changed or renamed since ``a``."""
+        changed = self.changes(a, b)
+        paths = [c.new_path for c in changed.values() if c.new_path is not None]
+        return sorted({*paths, *self._added[(a, b)]})
 
 
 def _decode(data: bytes | None) -> str | None:
@@ -226,9 +235,11 @@ def _decode(data: bytes | None) -> str | None:
         return None
 
 
-def _parse_name_status(out: str) -> dict[str, FileChange]:
+def _parse_name_status(out: str) -> tuple[dict[str, FileChange], list[str]]:
+    """(changes by their path at the earlier revision, paths of added files)."""
     parts = out.split("\0")
     changes: dict[str, FileChange] = {}
+    added: list[str] = []
     i = 0
     while i < len(parts) and parts[i]:
         status = parts[i][0]
@@ -239,6 +250,7 @@ def _parse_name_status(out: str) -> dict[str, FileChange]:
             old = new = parts[i + 1]
             i += 2
         if status == "A":
-            continue  # a new file has no path at the earlier revision
+            added.append(new)  # a new file has no path at the earlier revision
+            continue
         changes[old] = FileChange(status, old, None if status == "D" else new)
-    return changes
+    return changes, added

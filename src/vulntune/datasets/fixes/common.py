@@ -13,12 +13,14 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vulntune.datasets.analysis_examples import NoCwe, choose_cwe
 from vulntune.datasets.completions import CodeFixCompletion
 from vulntune.datasets.cwe_catalogue import CweCatalogue
 from vulntune.datasets.finding_keys import digest
 from vulntune.datasets.observed import Observed
 from vulntune.datasets.records import (
     CodefixDrop,
+    CweSource,
     DatasetExample,
     DroppedFinding,
     ExampleMeta,
@@ -104,6 +106,12 @@ def codefix_example(
     if not (guard.is_clean(prompt) and guard.is_clean(completion)):
         return drop(item, source, "secret-in-output")
     f = item.finding
+    chosen = choose_cwe(f, catalogue)
+    cwe: str | None = None
+    others: tuple[str, ...] = ()
+    cwe_source: CweSource | None = None
+    if not isinstance(chosen, NoCwe):  # the Stage-1 CWE of the finding, when it has one
+        cwe, others, cwe_source = f"CWE-{chosen.entry.id}", chosen.others, chosen.source
     meta = ExampleMeta(
         group=item.group,
         fix_source=source,
@@ -111,8 +119,9 @@ def codefix_example(
         tool=f.tool,
         rule=f.rule_id,
         kind=f.kind.value,
-        cwe=_first_cwe(f),
-        other_cwes=tuple(f.cwe_ids[1:]),
+        cwe=cwe,
+        other_cwes=others,
+        cwe_source=cwe_source,
         severity=f.severity.value,
         path=fix.path,
         revision=item.revision,
@@ -123,10 +132,6 @@ def codefix_example(
     example_id = f"cf-{source}-{f.tool}-{digest(f.id, item.revision or '', source)}"
     example = DatasetExample(example_id, "codefix", prompt, completion, "finding", meta)
     return FixAttempt(item, source, example=example)
-
-
-def _first_cwe(finding: Finding) -> str | None:
-    return finding.cwe_ids[0] if finding.cwe_ids else None
 
 
 def _inside(diff: str, first: int, last: int) -> bool:

@@ -94,7 +94,7 @@ def _upgrade(
     if found is None:
         return [drop(lead, "dependency", "manifest-not-found", pkg.name), *rest]
     path, number, raw = found
-    edit = _edit(raw, number, path, pkg.installed_version, chosen)
+    edit = edit_manifest(raw, number, path, pkg.installed_version, chosen)
     if edit is None:
         return [drop(lead, "dependency", "version-not-in-manifest", f"{path}:{number}"), *rest]
     new_raw, edited_line = edit
@@ -157,7 +157,7 @@ def _distance(a: str, b: str) -> int:
     return len(pa) + len(pb) - 2 * common
 
 
-def _edit(
+def edit_manifest(
     raw: list[str], number: int, path: str, installed: str | None, chosen: str
 ) -> tuple[list[str], int] | None:
     """The file with the declared version replaced by ``chosen``, and the edited line:

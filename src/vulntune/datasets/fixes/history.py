@@ -179,7 +179,7 @@ def _mine_one(
         cursor = i2
     fixed_raw += old_raw[cursor:]
     fixed_redacted += list(item.lines[cursor:])
-    if guard.still_present("\n".join(fixed_raw)) and _is_secret(item):
+    if _is_secret(item) and _secret_kept(item, fixed_raw, a, later, sources, guard):
         return drop(item, "history", "secret-still-present", path)
     lo = min(flag_lo - _CONTEXT_AROUND, min(op[1] + 1 for op in picked) - 2)
     hi = max(flag_hi + _CONTEXT_AROUND, max(op[2] for op in picked) + 2)
@@ -217,6 +217,26 @@ def _deletes_function(
     wanted = signature.strip().rstrip("…")
     deleted = [line.strip() for _, i1, i2, _, _ in picked for line in old_raw[i1:i2]]
     return any(line and (line.startswith(wanted) or wanted.startswith(line)) for line in deleted)
+
+
+def _secret_kept(
+    item: Observed,
+    fixed_raw: list[str],
+    a: str,
+    later: str,
+    sources: SourceFiles,
+    guard: SecretGuard,
+) -> bool:
+    """True when the secret is still in the fixed file, or was moved into another file the
+    same change wrote (a secret moved to a new file is not removed)."""
+    own = item.finding.id
+    if guard.still_present("\n".join(fixed_raw), own):
+        return True
+    for path in sources.written_at(a, later):
+        text = sources.text(path, later)
+        if path != item.path and text is not None and guard.still_present(text, own):
+            return True
+    return False
 
 
 def _is_secret(item: Observed) -> bool:
