@@ -188,15 +188,18 @@ def _metrics_table(results: Mapping[str, Any]) -> str:
 
 
 def _retention(results: Mapping[str, Any]) -> str:
-    rows = []
-    for key, label in (("retention", "structured"), ("retention_unstructured", "unstructured")):
-        values = results.get(key, {})
+    structured = results.get("retention", {})
+    unstructured = results.get("retention_unstructured", {})
+    out = ["<h3>Retention (final / Stage 1)</h3><table>"]
+    out.append("<tr><th>Stage-1 metric</th><th>structured</th><th>unstructured</th></tr>")
+    for metric in structured:
         cells = "".join(
-            f"<td class='n'>{'&ndash;' if v is None else f'{v:.2f}'}</td>" for v in values.values()
+            f"<td class='n'>{'&ndash;' if v is None else f'{v:.2f}'}</td>"
+            for v in (structured.get(metric), unstructured.get(metric))
         )
-        header = "".join(f"<th>{escape(k)}</th>" for k in values)
-        rows.append(f"<tr><th>{label}</th>{header}</tr><tr><td></td>{cells}</tr>")
-    return "<h3>Retention (final / Stage 1)</h3><table>" + "".join(rows) + "</table>"
+        out.append(f"<tr><td>{escape(metric)}</td>{cells}</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def _dataset(run: TrainingRun) -> str:
