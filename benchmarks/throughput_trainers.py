@@ -47,7 +47,14 @@ class BenchSettings:
     lora_rank: int = 16
     lora_alpha: float = 32.0
     lora_dropout: float = 0.05
+    # PEFT's placement (dropout on the adapter input), which HF and TRL use: the same LoRA
+    # computation for every trainer. vulntune's default ("rank") is cheaper; see RESULTS.md.
+    lora_dropout_on: str = "input"
     target_modules: tuple[str, ...] = DEFAULT_TARGET_MODULES
+    # One precision and device for every trainer: what the machine supports natively
+    # (train_throughput.py resolves "auto" once, as vulntune would, and passes it to all).
+    precision: str = "fp32"  # fp32 | bf16 (autocast over fp32 weights)
+    device: str = "cpu"  # cpu | cuda
 
 
 @dataclass
@@ -140,6 +147,7 @@ def _load_hf(settings: BenchSettings) -> tuple[Any, Any, list[EncodedExample]]:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.to(settings.device)
     encoded = encode(tokenizer, prompt_format_for(model_dir), builtin_examples(settings.examples))
     return model, tokenizer, encoded
 
@@ -170,8 +178,8 @@ def _hf_common_args(settings: BenchSettings, out_dir: str) -> dict[str, Any]:
         "warmup_steps": settings.warmup_ratio,  # a float below 1 is a ratio of the total
         "weight_decay": 0.0,
         "max_grad_norm": settings.max_grad_norm,
-        "bf16": True,
-        "use_cpu": True,
+        "bf16": settings.precision == "bf16",
+        "use_cpu": settings.device == "cpu",
         "seed": settings.seed,
         "report_to": "none",
         "save_strategy": "no",
@@ -332,11 +340,13 @@ def run_vulntune(settings: BenchSettings, model_spec: str) -> RunResult:
     config = TrainingConfig.from_mapping(
         {
             "seed": settings.seed,
-            "precision": "auto",
+            "precision": settings.precision,
+            "device": settings.device,
             "lora": {
                 "rank": settings.lora_rank,
                 "alpha": settings.lora_alpha,
                 "dropout": settings.lora_dropout,
+                "dropout_on": settings.lora_dropout_on,
                 "target_modules": list(settings.target_modules),
             },
             "data": {"max_seq_len": MAX_SEQ_LEN, "validation_fraction": 0.0},
@@ -407,7 +417,12 @@ def run_vulntune(settings: BenchSettings, model_spec: str) -> RunResult:
         if (stats.tokens, stats.loss_tokens) != (record["tokens"], record["loss_tokens"]):
             raise SystemExit(f"step {i + 1}: re-planned batch differs from the one trained")
         batches.append(stats)
-    notes = [f"precision {precision}", "optimizer torch AdamW", "sampler length-grouped"]
+    notes = [
+        f"precision {precision}",
+        f"LoRA dropout on the {settings.lora_dropout_on}",
+        "optimizer torch AdamW",
+        "sampler length-grouped",
+    ]
     return RunResult("vulntune", with_clocks(batches, ends), notes)
 
 

@@ -13,7 +13,7 @@ from vulntune.models.prompt_format import (
     PromptFormatter,
 )
 from vulntune.models.resolve import resolve_model
-from vulntune.training.encoding import EncodedExample, encode_examples
+from vulntune.training.encoding import EncodedExample, encode_examples, encode_set
 
 EOS = "<|endoftext|>"  # tiny-random's end-of-sequence token, id 0
 # A simple prefix-consistent template: every turn ends with EOS and a newline.
@@ -126,3 +126,58 @@ def test_a_prompt_that_exactly_fills_the_window_is_skipped(tokenizer):
     assert encode_examples(f, [_ex("prompt text", "completion")], max_seq_len=n) == [None]
     (one,) = encode_examples(f, [_ex("prompt text", "completion")], max_seq_len=n + 1)
     assert one.length == n + 1 and one.n_completion == 1
+
+
+# -- what max_seq_len did, counted -----------------------------------------------------
+
+
+def test_the_report_counts_dropped_cut_and_eos_losing_examples(tokenizer):
+    f = PromptFormatter(tokenizer, FALLBACK_V1)
+    examples = [
+        _ex("short", "word " * 50, id="long-completion"),
+        _ex("word " * 100, "ok", id="long-prompt"),
+        _ex("short", "ok", id="fits"),
+        _ex("short", "one two", id="loses-only-eos"),
+    ]
+    (full, _, fits, eos_only) = encode_examples(f, examples, max_seq_len=2048)
+    window = eos_only.length - 1  # exactly the EOS token of "loses-only-eos" is cut
+    assert full.length > window > fits.length
+
+    result = encode_set(f, examples, max_seq_len=window)
+    assert [e.id for e in result.kept] == ["long-completion", "fits", "loses-only-eos"]
+    report = result.report
+    assert report.to_dict() == {
+        "max_seq_len": window,
+        "examples": 4,
+        "kept": 3,
+        "dropped_prompt_too_long": 1,
+        "truncated": 2,
+        "truncated_lost_eos": 2,
+        "longest": max(e.length for e in encode_examples(f, examples, 4096) if e),
+        "dropped_ids": ["long-prompt"],
+        "truncated_ids": ["long-completion", "loses-only-eos"],
+    }
+    assert report.describe() == (
+        f"3 of 4 kept; 1 dropped (prompt >= max_seq_len); 2 completions cut, 2 of them lost "
+        f"their end-of-sequence token (max_seq_len={window}, longest example "
+        f"{report.longest} tokens)"
+    )
+
+
+def test_a_completion_that_exactly_fills_the_window_is_not_cut(tokenizer):
+    f = PromptFormatter(tokenizer, FALLBACK_V1)
+    (probe,) = encode_examples(f, [_ex("short", "one two")], max_seq_len=1024)
+    report = encode_set(f, [_ex("short", "one two")], max_seq_len=probe.length).report
+    assert (report.kept, report.truncated, report.truncated_lost_eos) == (1, 0, 0)
+    assert report.describe() == f"all 1 fit max_seq_len={probe.length}"
+
+
+def test_a_cut_that_keeps_the_eos_is_not_called_a_lost_eos(tokenizer):
+    # A completion with EOS text in its middle: cutting its tail keeps that EOS.
+    f = PromptFormatter(tokenizer, FALLBACK_V1)
+    ex = _ex("short", f"first{EOS} then a long tail of words")
+    (probe,) = encode_examples(f, [ex], max_seq_len=1024)
+    first_eos = probe.input_ids.index(tokenizer.eos_token_id, probe.n_prompt)
+    assert first_eos + 1 < probe.length - 1
+    report = encode_set(f, [ex], max_seq_len=first_eos + 1).report
+    assert (report.truncated, report.truncated_lost_eos) == (1, 0)

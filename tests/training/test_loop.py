@@ -10,6 +10,7 @@ import pytest
 
 from vulntune.runs.config import StageSettings
 from vulntune.training.encoding import EncodedExample
+from vulntune.training.flops import FlopModel
 from vulntune.training.loop import LoopSetup, StepPlan, lr_multiplier, plan_size
 
 
@@ -69,6 +70,8 @@ def _setup(n_examples: int, world_size: int = 1, **settings: object) -> LoopSetu
         signature_parts={},
         evaluation_sets={},
         show_progress=False,
+        flops=FlopModel(frozen=0, lora=0, head=0, attention=0),
+        peak_gflops=0.0,
     )
 
 

@@ -76,16 +76,23 @@ def _train_losses(metrics: Path) -> list[float]:
     return [r["loss"] for r in records if r["type"] == "train"]
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, tiny_config, make_data_files) -> TrainingRun:
+    """Stage 1 trained without interruption, on the data of ``data``."""
+    root = tmp_path_factory.mktemp("reference")
+    files = make_data_files(root / "data")
+    run = TrainingRunManager(root / "runs").create_run("tiny-random", _config(tiny_config))
+    run.import_data(read_examples(files[0]), read_examples(files[1]))
+    SequentialFineTuner(run, say=lambda _m: None, show_progress=False).train("1")
+    return run
+
+
 def test_sigkilled_stage_resumes_and_matches_an_uninterrupted_run(
-    tmp_path, tiny_config, data_files
+    tmp_path, tiny_config, data_files, reference
 ):
     config = _config(tiny_config)
     manager = TrainingRunManager(tmp_path / "runs")
     analysis, codefix = read_examples(data_files[0]), read_examples(data_files[1])
-
-    reference = manager.create_run("tiny-random", config)
-    reference.import_data(analysis, codefix)
-    SequentialFineTuner(reference, say=lambda _m: None, show_progress=False).train("1")
 
     run = manager.create_run("tiny-random", config)
     run.import_data(analysis, codefix)
@@ -126,3 +133,48 @@ def test_sigkilled_stage_resumes_and_matches_an_uninterrupted_run(
     assert evaluation == pytest.approx(
         reference.read_evaluation(1)["evaluation"]["validation"]["loss"], abs=1e-6
     )
+
+
+def test_a_killed_run_moved_with_its_model_cache_elsewhere_still_resumes(
+    tmp_path, tiny_config, data_files, reference, monkeypatch
+):
+    """The resume signature holds the base model's content, not its path: a run directory
+    copied to another machine, whose model cache is elsewhere, resumes where it stopped."""
+    config = _config(tiny_config)
+    analysis, codefix = read_examples(data_files[0]), read_examples(data_files[1])
+
+    # "Machine A": its own model cache; the run is killed mid-stage.
+    cache_a = tmp_path / "cache-a"
+    monkeypatch.setenv("VULNTUNE_CACHE", str(cache_a))
+    run = TrainingRunManager(tmp_path / "machine-a").create_run("tiny-random", config)
+    run.import_data(analysis, codefix)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vulntune", "train", str(run.dir), "--stage", "1", "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    second = run.stage1.checkpoints / "step-00000008"
+    deadline = time.monotonic() + 120
+    while not second.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert child.poll() is None, f"training ended before it could be killed: {child.stderr.read()}"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+    # "Machine B": the run directory and the model cache both live somewhere else.
+    moved = tmp_path / "machine-b" / "runs" / run.dir.name
+    moved.parent.mkdir(parents=True)
+    run.dir.rename(moved)
+    cache_b = tmp_path / "machine-b" / "cache"
+    cache_a.rename(cache_b)
+    monkeypatch.setenv("VULNTUNE_CACHE", str(cache_b))
+    said: list[str] = []
+    resumed = SequentialFineTuner(
+        TrainingRun.load(moved), say=said.append, show_progress=False
+    ).train("1")
+    assert resumed["stage1"].resumed_from_step >= 8, said
+    moved_run = TrainingRun.load(moved)
+    assert moved_run.is_complete(1)
+    expected = _train_losses(reference.stage1.metrics)
+    assert _train_losses(moved_run.stage1.metrics) == pytest.approx(expected, abs=1e-6)

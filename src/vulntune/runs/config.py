@@ -45,7 +45,15 @@ class LoraSettings(_Strict):
         32.0, gt=0, description="LoRA scaling numerator: updates are scaled by alpha / rank"
     )
     dropout: float = Field(
-        0.05, ge=0.0, lt=1.0, description="dropout on the LoRA input (probability; 0 turns it off)"
+        0.05, ge=0.0, lt=1.0, description="LoRA dropout probability (0 turns it off)"
+    )
+    dropout_on: Literal["rank", "input"] = Field(
+        "rank",
+        description=(
+            "where LoRA dropout applies: 'rank' on the r-dimensional A x (cheap: r values per "
+            "token per adapted layer), 'input' on x as PEFT does (a mask over the full hidden "
+            "size per adapted layer, ~25% of a CPU step)"
+        ),
     )
     target_modules: list[str] = Field(
         default_factory=lambda: list(DEFAULT_TARGET_MODULES),

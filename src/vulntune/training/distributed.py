@@ -16,6 +16,12 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from vulntune.errors import VulntuneError
+
+
+class DistributedSetupError(VulntuneError):
+    """The launcher started processes this machine cannot give a device each."""
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -65,10 +71,24 @@ class DistContext:
 
 
 def init_distributed(device: torch.device) -> DistContext:
-    """Join the process group the launcher describes, if any."""
+    """Join the process group the launcher describes, if any.
+
+    On CUDA every process needs a GPU of its own: more processes on a machine than it has GPUs
+    is refused before anything is loaded (on the CPU any number of processes can run, gloo).
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if world > 1 and device.type == "cuda":
+        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", str(local_rank + 1)))
+        gpus = torch.cuda.device_count()
+        if max(per_machine, local_rank + 1) > gpus:
+            raise DistributedSetupError(
+                f"{max(per_machine, local_rank + 1)} training processes were started on this "
+                f"machine but it has {gpus} CUDA device(s), one per process is needed; start at "
+                f'most {gpus} (torchrun --nproc_per_node={gpus}), or set device = "cpu" in the '
+                "run's configuration to train data-parallel on the CPU"
+            )
     if world > 1 and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(local_rank)

@@ -18,6 +18,7 @@ class StageJob:
 
     name: StageName
     model_dir: Path  # the model the adapter is trained on
+    model_identity: str  # its content hash: what resuming checks, never the (movable) path
     init_adapter: Path | None  # an adapter to keep training (Stage 2 ``continue`` mode)
     train: list[Example]
     evaluations: dict[str, list[Example]]  # evaluation set name -> examples

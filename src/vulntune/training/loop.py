@@ -37,6 +37,7 @@ from vulntune.training.checkpoint import (
 )
 from vulntune.training.distributed import DistContext
 from vulntune.training.encoding import EncodedExample
+from vulntune.training.flops import FlopModel
 from vulntune.training.loss import completion_loss_sum
 from vulntune.training.metrics import LIVE_METRICS_NAME, MetricsLog, StageProgress, peak_memory_mb
 
@@ -86,6 +87,8 @@ class LoopSetup:
     signature_parts: dict[str, Any]  # JSON-ready: what a checkpoint must match to be resumed
     evaluation_sets: dict[str, list[EncodedExample]]
     show_progress: bool
+    flops: FlopModel  # the useful work of a step, for MFU
+    peak_gflops: float  # this device's matmul peak in the training precision
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,9 @@ class StepOutcome:
     loss: float  # mean completion-token loss of the step
     learning_rate: float  # the rate the step used
     grad_norm: float | None  # before clipping; None when clipping is off
-    tokens: float
-    loss_tokens: float
+    tokens: int
+    loss_tokens: int
+    flops: float  # useful model FLOPs of the step, all processes
     seconds: float
 
 
@@ -146,16 +150,17 @@ def validation_loss(setup: LoopSetup, examples: list[EncodedExample]) -> dict[st
     """Mean completion-token loss of ``examples``, sharded over processes."""
     model, dist = setup.model, setup.dist
     mine = sorted(examples[dist.rank :: dist.world_size], key=lambda e: e.length)
-    loss_sum, tokens = 0.0, 0
+    loss_sum = torch.zeros((), dtype=torch.float64, device=dist.device)
+    tokens = 0
     was_training = model.training
     model.eval()
     with torch.no_grad(), autocast(dist.device, setup.precision):
         for start in range(0, len(mine), setup.batch_size):
             batch = collate(mine[start : start + setup.batch_size], setup.pad_id).to(dist.device)
-            loss_sum += float(completion_loss_sum(model, batch))
+            loss_sum += completion_loss_sum(model, batch)
             tokens += batch.n_loss_tokens
     model.train(was_training)
-    total_loss, total_tokens = dist.sum_floats(loss_sum, tokens)
+    total_loss, total_tokens = dist.sum_floats(float(loss_sum), tokens)
     return {
         "loss": total_loss / total_tokens if total_tokens else float("nan"),
         "tokens": int(total_tokens),
@@ -195,6 +200,17 @@ def _resume(
     return loaded.state
 
 
+@dataclass(frozen=True)
+class StepData:
+    """This process's micro-batches of one step, and the step's token counts over all
+    processes (known from the batch plan, so no process has to ask the others)."""
+
+    batches: list[Batch]
+    tokens: int
+    loss_tokens: int
+    attn_pairs: int  # causal query-key pairs, sum of L(L+1)/2 (for the FLOP count)
+
+
 class _StepBatches:
     """The micro-batches of each step; an epoch's batch plan is computed once, when reached."""
 
@@ -203,7 +219,7 @@ class _StepBatches:
         self.lengths = [e.length for e in setup.encoded]
         self.plans: dict[int, list[list[int]]] = {}
 
-    def __call__(self, step: int) -> list[Batch]:
+    def __call__(self, step: int) -> StepData:
         setup = self.setup
         epoch, in_epoch = divmod(step, self.plan.steps_per_epoch)
         if epoch not in self.plans:
@@ -212,46 +228,57 @@ class _StepBatches:
                     self.lengths, setup.batch_size, setup.group_size, setup.seed, epoch
                 )
             }
-        micro = step_micro_batches(
-            self.plans[epoch],
-            in_epoch,
-            setup.settings.grad_accum_steps,
-            setup.dist.rank,
-            setup.dist.world_size,
+        accum, world = setup.settings.grad_accum_steps, setup.dist.world_size
+        per_rank = [
+            step_micro_batches(self.plans[epoch], in_epoch, accum, rank, world)
+            for rank in range(world)
+        ]
+        everyone = [setup.encoded[i] for micro in per_rank for mb in micro for i in mb]
+        return StepData(
+            [
+                collate([setup.encoded[i] for i in mb], setup.pad_id)
+                for mb in per_rank[setup.dist.rank]
+            ],
+            sum(e.length for e in everyone),
+            sum(e.n_scored for e in everyone),
+            sum(e.length * (e.length + 1) // 2 for e in everyone),
         )
-        return [collate([setup.encoded[i] for i in mb], setup.pad_id) for mb in micro]
 
 
-def _train_step(setup: LoopSetup, optimization: Optimization, batches: list[Batch]) -> StepOutcome:
+def _train_step(setup: LoopSetup, optimization: Optimization, data: StepData) -> StepOutcome:
     """Forward and backward over the micro-batches, gradients summed over processes, one update.
 
     Each micro-batch's loss sum is divided by the scored tokens of the whole step (all
     processes), so the update is the mean over the step's tokens however they are split.
+    The host waits for the device once per step, for the logged loss and gradient norm.
     """
     dist, model, max_norm = setup.dist, setup.model, setup.settings.max_grad_norm
     params = list(optimization.trainable.values())
     started = time.perf_counter()
-    local_loss_tokens = sum(b.n_loss_tokens for b in batches)
-    local_tokens = sum(b.n_tokens for b in batches)
-    loss_tokens, n_tokens = dist.sum_floats(local_loss_tokens, local_tokens)
-    local_loss = 0.0
-    for batch in batches:
+    denominator = float(max(data.loss_tokens, 1))
+    loss_total = torch.zeros((), dtype=torch.float64, device=dist.device)
+    for batch in data.batches:
         with autocast(dist.device, setup.precision):
             loss_sum = completion_loss_sum(model, batch.to(dist.device))
-        (loss_sum / max(loss_tokens, 1.0)).backward()
-        local_loss += float(loss_sum.detach())
+        (loss_sum / denominator).backward()
+        loss_total += loss_sum.detach()
     _sync_gradients(params, dist)
-    grad_norm = None
+    norm = None
     if max_norm is not None:
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
     lr = optimization.scheduler.get_last_lr()[0]
     optimization.optimizer.step()
     optimization.scheduler.step()
     optimization.optimizer.zero_grad(set_to_none=True)
-    (loss_total,) = dist.sum_floats(local_loss)
+    dist.sum_(loss_total)
+    logged = [loss_total] if norm is None else [loss_total, norm.to(torch.float64)]
+    values = torch.stack(logged).tolist()  # the step's one device-to-host wait
     seconds = time.perf_counter() - started
-    loss = loss_total / max(loss_tokens, 1.0)
-    return StepOutcome(loss, lr, grad_norm, n_tokens, loss_tokens, seconds)
+    grad_norm = values[1] if norm is not None else None
+    flops = setup.flops.step_flops(data.tokens, data.loss_tokens, data.attn_pairs)
+    return StepOutcome(
+        values[0] / denominator, lr, grad_norm, data.tokens, data.loss_tokens, flops, seconds
+    )
 
 
 def _log_evaluations(setup: LoopSetup, metrics: MetricsLog, step: int) -> None:
@@ -294,7 +321,7 @@ def run_loop(setup: LoopSetup, say: Callable[[str], None]) -> LoopResult:
             state.step = step + 1
             state.tokens_seen += int(outcome.tokens)
             metrics.log(
-                _train_record(state.step, step // plan.steps_per_epoch, outcome, started, dist)
+                _train_record(state.step, step // plan.steps_per_epoch, outcome, started, setup)
             )
             bar.update(state.step, loss=outcome.loss, tokens_per_s=outcome.tokens / outcome.seconds)
             if s.eval_every and state.step % s.eval_every == 0 and state.step < plan.total_steps:
@@ -306,8 +333,10 @@ def run_loop(setup: LoopSetup, say: Callable[[str], None]) -> LoopResult:
 
 
 def _train_record(
-    step: int, epoch: int, outcome: StepOutcome, started: float, dist: DistContext
+    step: int, epoch: int, outcome: StepOutcome, started: float, setup: LoopSetup
 ) -> dict[str, Any]:
+    gflops_per_s = outcome.flops / outcome.seconds / 1e9
+    peak = setup.peak_gflops * setup.dist.world_size
     return {
         "type": "train",
         "step": step,
@@ -318,6 +347,8 @@ def _train_record(
         "tokens": int(outcome.tokens),
         "loss_tokens": int(outcome.loss_tokens),
         "tokens_per_s": outcome.tokens / outcome.seconds,
+        "model_gflops_per_s": gflops_per_s,
+        "mfu": gflops_per_s / peak if peak > 0 else None,
         "elapsed_s": time.perf_counter() - started,
-        "peak_memory_mb": peak_memory_mb(dist.device),
+        "peak_memory_mb": peak_memory_mb(setup.dist.device),
     }

@@ -3,6 +3,15 @@
 The configured rank, alpha, dropout and target modules are passed through verbatim and
 checked against the model: a target module name that matches nothing is an error, not a
 silently smaller adapter.
+
+Dropout placement (``lora.dropout_on``). PEFT drops the adapter's input, ``B(A(drop(x)))``:
+one Bernoulli mask over the full hidden size per token for every adapted layer, which cost a
+quarter of a CPU training step on SmolLM2. ``"rank"`` (the default) drops the r-dimensional
+activation instead, ``B(drop(A(x)))``: r values per token (16 instead of 576 or 1536), so its
+cost disappears. Both are unbiased (the expected update equals the dropout-free one) and both
+switch off at evaluation; they are not the same noise: input dropout perturbs which input
+features each adapter sees, rank dropout which of its r directions contribute. Merged and
+saved adapters are identical in form (dropout holds no weights).
 """
 
 from __future__ import annotations
@@ -65,16 +74,43 @@ def attach_lora(
                 f"{init_adapter}: adapter has (rank, alpha, targets) {found} but the run is "
                 f"configured for {wanted}; continue mode needs identical LoRA settings"
             )
-        return peft_model
-    config = LoraConfig(
-        r=lora.rank,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=list(lora.target_modules),
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, config)
+    else:
+        config = LoraConfig(
+            r=lora.rank,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=list(lora.target_modules),
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+        peft_model = get_peft_model(model, config)
+    if lora.dropout > 0 and lora.dropout_on == "rank":
+        _move_dropout_to_rank(peft_model, lora.dropout)
+    return peft_model
+
+
+class _RankDropout:
+    """A forward hook on ``lora_A``: dropout on its output while the module trains."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def __call__(
+        self, module: torch.nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor
+    ) -> torch.Tensor:
+        return torch.nn.functional.dropout(output, self.p, module.training)
+
+
+def _move_dropout_to_rank(peft_model: PeftModel, p: float) -> None:
+    """Replace PEFT's input dropout of every LoRA layer by dropout on ``A x``."""
+    from peft.tuners.lora import LoraLayer
+
+    for module in peft_model.modules():
+        if not isinstance(module, LoraLayer):
+            continue
+        for name in list(module.lora_dropout.keys()):
+            module.lora_dropout[name] = torch.nn.Identity()
+            module.lora_A[name].register_forward_hook(_RankDropout(p))
 
 
 def trainable_parameters(model: PeftModel) -> dict[str, torch.nn.Parameter]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import resource
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def peak_memory_mb(device: torch.device) -> float:
     """Peak memory of this process: GPU allocations on CUDA, resident set size on the CPU."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 class MetricsLog:

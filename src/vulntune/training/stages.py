@@ -14,6 +14,7 @@ from vulntune.datasets.examples import Example, examples_to_jsonl, read_examples
 from vulntune.datasets.replay import mix_replay
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_write_json, atomic_write_text, remove_stale_temporaries
+from vulntune.models.cache import default_cache_dir, model_content_hash
 from vulntune.runs.base_model import base_model_dir
 from vulntune.runs.run import TrainingRun
 from vulntune.training.distributed import DistContext
@@ -83,6 +84,7 @@ def run_stage1(
     job = StageJob(
         name="stage1",
         model_dir=model_dir,
+        model_identity=run.manifest.base_model.content_hash,
         init_adapter=None,
         train=read_examples(files.train_data),
         evaluations={"validation": read_examples_allow_empty(files.validation_data)},
@@ -136,6 +138,11 @@ def run_stage2(
     job = StageJob(
         name="stage2",
         model_dir=model_dir,
+        model_identity=(
+            model_content_hash(model_dir, default_cache_dir())
+            if merge
+            else run.manifest.base_model.content_hash
+        ),
         init_adapter=None if merge else s1.adapter,
         train=read_examples(s2.mixed_dataset),
         evaluations={

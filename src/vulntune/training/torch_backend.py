@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from vulntune.conversation import Example
 from vulntune.errors import VulntuneError
 from vulntune.io.atomic import atomic_dir, atomic_write_json, atomic_write_jsonl
 from vulntune.models.device import resolve_precision
 from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter
 from vulntune.training.distributed import DistContext
-from vulntune.training.encoding import EncodedExample, encode_examples
+from vulntune.training.encoding import EncodedSet, EncodingReport, encode_set
+from vulntune.training.flops import flop_model, matmul_peak_gflops
 from vulntune.training.job import StageJob, StageResult
 from vulntune.training.loop import LoopResult, LoopSetup, plan_size, run_loop, validation_loss
 from vulntune.training.lora import (
@@ -34,25 +34,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Encoded:
-    kept: list[EncodedExample]
-    skipped: int  # examples whose prompt alone is longer than max_seq_len
-
-
-def _encode(formatter: PromptFormatter, examples: list[Example], max_len: int) -> _Encoded:
-    encoded = encode_examples(formatter, examples, max_len)
-    kept = [e for e in encoded if e is not None]
-    return _Encoded(kept, len(encoded) - len(kept))
-
-
-@dataclass(frozen=True)
 class _PreparedStage:
     """A stage set up for the loop: the adapted model, its tokenizer and the encoded data."""
 
     setup: LoopSetup
     peft_model: PeftModel
     tokenizer: PreTrainedTokenizerBase
-    skipped: int  # training examples left out: their prompt alone exceeds max_seq_len
+    # What max_seq_len dropped and cut, per set: "train" and each evaluation set.
+    encoding: dict[str, EncodingReport]
 
 
 class TorchPeftBackend:
@@ -91,18 +80,19 @@ class TorchPeftBackend:
         if cfg.gradient_checkpointing:
             enable_activation_checkpointing(model)
         formatter = PromptFormatter(tokenizer, job.prompt_format)
-        train = _encode(formatter, job.train, cfg.data.max_seq_len)
+        train = encode_set(formatter, job.train, cfg.data.max_seq_len)
         if not train.kept:
             raise VulntuneError(
                 f"{job.name}: every training example's prompt is longer than "
                 f"max_seq_len={cfg.data.max_seq_len} tokens; raise data.max_seq_len"
             )
         # An empty set (validation_fraction = 0) has no loss to report: leave it out.
-        evaluation_sets = {
-            name: _encode(formatter, examples, cfg.data.max_seq_len).kept
+        encoded_evaluations: dict[str, EncodedSet] = {
+            name: encode_set(formatter, examples, cfg.data.max_seq_len)
             for name, examples in job.evaluations.items()
             if examples
         }
+        evaluation_sets = {name: e.kept for name, e in encoded_evaluations.items()}
         peft_model = attach_lora(model, cfg.lora, job.init_adapter)
         ids_hash = hashlib.sha256("\n".join(e.id for e in job.train).encode()).hexdigest()
         setup = LoopSetup(
@@ -125,12 +115,18 @@ class TorchPeftBackend:
                 "seed": cfg.seed,
                 "precision": precision,
                 "train_ids": ids_hash,
-                "model_dir": str(job.model_dir),
+                # The model's content, not its path: a run moved or copied to another
+                # directory or machine (another model cache) still resumes.
+                "model": job.model_identity,
             },
             evaluation_sets=evaluation_sets,
             show_progress=self.show_progress,
+            flops=flop_model(peft_model),
+            peak_gflops=matmul_peak_gflops(dist.device, precision),
         )
-        return _PreparedStage(setup, peft_model, tokenizer, train.skipped)
+        reports = {"train": train.report}
+        reports.update({name: e.report for name, e in encoded_evaluations.items()})
+        return _PreparedStage(setup, peft_model, tokenizer, reports)
 
     def _describe(self, job: StageJob, prepared: _PreparedStage) -> None:
         """The derived quantities, printed once at the start (as nanoGPT does)."""
@@ -139,13 +135,15 @@ class TorchPeftBackend:
         n_trainable = sum(p.numel() for p in setup.trainable.values())
         n_tokens = sum(e.length for e in setup.encoded)
         self.say(
-            f"{job.name}: {len(setup.encoded)} examples ({prepared.skipped} skipped: prompt > "
-            f"max_seq_len), {n_tokens:,} tokens/epoch, {plan.steps_per_epoch} steps/epoch x "
+            f"{job.name}: {len(setup.encoded)} examples, {n_tokens:,} tokens/epoch, "
+            f"{plan.steps_per_epoch} steps/epoch x "
             f"{job.settings.epochs} epochs -> {plan.total_steps} steps; LoRA r={lora.rank} "
             f"alpha={lora.alpha:g} on {','.join(lora.target_modules)} = {n_trainable:,} "
             f"trainable parameters; {setup.precision} on {self.dist.device} "
             f"x{self.dist.world_size}"
         )
+        for name, report in prepared.encoding.items():
+            self.say(f"{job.name}: {name}: {report.describe()}")
 
     def _evaluate(
         self, job: StageJob, prepared: _PreparedStage, result: LoopResult
@@ -156,13 +154,18 @@ class TorchPeftBackend:
             "stage": job.name,
             "steps": result.steps,
             "examples_trained": len(setup.encoded),
-            "examples_skipped": prepared.skipped,
+            "examples_skipped": prepared.encoding["train"].dropped_prompt_too_long,
+            # max_seq_len's effect on every set: dropped and cut examples, lost EOS tokens
+            "max_seq_len_effects": {
+                name: report.to_dict() for name, report in prepared.encoding.items()
+            },
             "tokens_trained": sum(r["tokens"] for r in records if r["type"] == "train"),
             "final_train_loss": next(
                 (r["loss"] for r in reversed(records) if r["type"] == "train"), None
             ),
             "precision": setup.precision,
             "world_size": self.dist.world_size,
+            "matmul_peak_gflops": setup.peak_gflops,  # per process; MFU in metrics.jsonl
             "evaluation": {
                 name: validation_loss(setup, examples)
                 for name, examples in setup.evaluation_sets.items()
@@ -171,6 +174,10 @@ class TorchPeftBackend:
         }
         for name, loss in evaluation["evaluation"].items():
             result.metrics.log({"type": "eval", "step": result.steps, "set": name, **loss})
+        for name, report in prepared.encoding.items():
+            result.metrics.log(
+                {"type": "max_seq_len", "step": result.steps, "set": name, **report.to_dict()}
+            )
         return evaluation
 
     def _publish(
