@@ -162,7 +162,7 @@ def main() -> None:
         lines += [
             "",
             f"Evaluation's generation for {args.eval_examples} analysis + {args.eval_examples} "
-            "code-fix test examples, three models (default settings: batch 8, at most 192/320 "
+            "code-fix test examples, three models (default settings: batch 16, at most 192/320 "
             "new tokens; analysis twice): "
             + ", ".join(f"{k} {v:.0f}s" for k, v in evaluation.items())
             + ".",

@@ -39,7 +39,7 @@ DEFAULT_MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 192, "codefix": 320}
 class GenerationSettings:
     """How prompts are batched and how long answers may grow, per task."""
 
-    batch_size: int = 8
+    batch_size: int = 16
     max_new_tokens: dict[Task, int] = field(default_factory=lambda: dict(DEFAULT_MAX_NEW_TOKENS))
 
 
