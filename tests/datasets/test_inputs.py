@@ -29,3 +29,10 @@ def test_missing_and_unreadable_inputs_name_the_file(tmp_path: Path) -> None:
     bad.write_text("[1, 2")
     with pytest.raises(DatasetInputError, match=r"bad\.json: neither a findings file"):
         load_inputs([bad])
+
+
+def test_an_empty_findings_file_is_no_error(tmp_path: Path) -> None:
+    empty = tmp_path / "clean-scan.jsonl"
+    empty.write_text("")
+    loaded = load_inputs([empty])
+    assert loaded.findings == [] and loaded.findings_files == [str(empty)]

@@ -37,7 +37,8 @@ class LoadedInputs:
 
 
 def is_findings_file(path: Path) -> bool:
-    """True when the first non-empty line of ``path`` is a finding record."""
+    """True when the first non-empty line of ``path`` is a finding record, or the file is
+    empty (what ``vulntune ingest`` writes for reports without findings)."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             for line in handle:
@@ -49,7 +50,7 @@ def is_findings_file(path: Path) -> bool:
                     return isinstance(record, dict) and record.keys() >= _FINDING_KEYS
     except OSError as exc:
         raise DatasetInputError(f"{path}: cannot read: {exc.strerror}") from None
-    return False
+    return path.suffix.lower() == ".jsonl"  # empty: a findings file without findings
 
 
 def load_inputs(
