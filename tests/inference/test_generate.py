@@ -59,3 +59,23 @@ def test_answers_come_back_in_prompt_order(tiny_generator: Generator):
     forward = tiny_generator.generate(prompts, "codefix", batch_size=4)
     backward = tiny_generator.generate(prompts[::-1], "codefix", batch_size=4)
     assert backward == forward[::-1]
+
+
+@pytest.mark.slow
+def test_smollm2_batched_and_one_by_one_give_identical_text():
+    """The real model, a handful of builtin prompts, with structured decoding on and off."""
+    from pathlib import Path
+
+    from vulntune.datasets.builtin import load_builtin
+    from vulntune.inference.generate import GenerationSettings
+    from vulntune.models.prompt_format import prompt_format_for
+    from vulntune.models.resolve import resolve_model
+
+    resolved = resolve_model("smollm2-135m", cache_dir=Path.home() / ".cache" / "vulntune")
+    settings = GenerationSettings(batch_size=3, max_new_tokens={"analysis": 32, "codefix": 24})
+    generator = Generator(resolved.path, prompt_format_for(resolved.path), settings)
+    analysis = [r["prompt"] for r in load_builtin("heldout")[:3]]
+    codefix = [r["prompt"] for r in load_builtin("codefix")[:3]]
+    for prompts, task, structured in ((analysis, "analysis", True), (codefix, "codefix", False)):
+        one = generator.generate(prompts, task, structured=structured, batch_size=1)
+        assert generator.generate(prompts, task, structured=structured) == one, (task, structured)
