@@ -1,7 +1,7 @@
 """The import graph runs one way: no module of vulntune imports a higher layer.
 
     errors, conversation < io < models < findings < datasets < runs < training < evaluation
-    < inference, publish < quickstart, demo < cli, __main__
+    < inference, publish < pipeline, demo < cli, __main__
 
 Every import counts: at module level, inside functions, and under ``if TYPE_CHECKING:`` (a
 type-only import upward still ties a lower layer to a higher one). Layers that do not exist
@@ -31,7 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulntune.training",),
     ("vulntune.evaluation",),
     ("vulntune.inference", "vulntune.publish"),
-    ("vulntune.quickstart", "vulntune.demo"),  # ready-made runs of the pipeline
+    # The top orchestration layer: the whole pipeline (`vulntune run`) and its ready-made runs.
+    ("vulntune.pipeline", "vulntune.demo"),
     ("vulntune.cli", "vulntune.__main__"),
 )
 _RANK = {prefix: rank for rank, prefixes in enumerate(LAYERS) for prefix in prefixes}

@@ -20,7 +20,7 @@ def test_help_lists_the_commands_in_pipeline_order():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     listed = re.findall(r"^│ (\w+) ", result.stdout, flags=re.MULTILINE)
-    assert listed == ["ingest", "datasets", "runs", "train", "quickstart"]
+    assert listed == ["ingest", "datasets", "runs", "train", "evaluate", "run", "demo"]
 
 
 def test_every_command_has_a_place_in_the_pipeline_order():
@@ -87,7 +87,7 @@ def test_the_console_script_and_python_m_run_the_same_app(cli):
     assert script.value == "vulntune.cli:main"
     assert script.load() is main
     done = cli.ok("--help")
-    assert "Usage: vulntune" in done.stdout and "quickstart" in done.stdout
+    assert "Usage: vulntune" in done.stdout and "demo" in done.stdout
 
 
 def test_python_m_vulntune_cli_runs_the_app_too(tmp_path):

@@ -39,7 +39,10 @@ def test_stage_by_stage_with_json_then_nothing_left_to_do(cli, run_dir):
     assert stage1.stdout.splitlines() == ["stage1: 8 steps"]  # no model path: none exists yet
     assert not (run_dir / "stage2").exists()
 
-    stage2 = cli.ok("train", run_dir.name, "--runs-dir", run_dir.parent, "--no-progress", "--json")
+    stage2 = cli.ok(
+        "train", run_dir.name, "--runs-dir", run_dir.parent, "--no-progress", "--json",
+        "--no-evaluate",
+    )  # fmt: skip
     result = cli.json(stage2)
     final_model = run_dir / "stage2" / "final-model"
     assert result["run_id"] == run_dir.name and result["run_dir"] == str(run_dir)
@@ -68,10 +71,32 @@ def test_stage_by_stage_with_json_then_nothing_left_to_do(cli, run_dir):
     assert len(mixed) == 14 + replay["n_replayed"] == 19
     assert {e.id for e in mixed} >= {f"stage1:{i}" for i in replay["replayed_ids"]}
 
-    again = cli.ok("train", run_dir, "--no-progress")
+    again = cli.ok("train", run_dir, "--no-progress", "--no-evaluate")
     assert again.stdout.splitlines() == [
         "stage1: skipped (already complete)",
         "stage2: skipped (already complete)",
         f"model: {final_model}",
     ]
     assert TrainingRun.load(run_dir).is_complete(2)
+
+
+def test_train_evaluates_the_run_once_both_stages_are_complete(cli, run_dir):
+    done = cli.ok("train", run_dir, "--no-progress", "--json", timeout=400)
+    result = cli.json(done)
+    results_path = run_dir / "evaluation" / "results.json"
+    assert result["evaluation"] == {
+        "results": str(results_path),
+        "report": str(run_dir / "report.html"),
+    }
+    results = json.loads(results_path.read_text())
+    assert set(results["models"]) == {"base", "stage1", "final"}
+    assert results["split"] == {"analysis": "validation", "codefix": "validation"}
+    for name in ("base", "stage1", "final"):
+        assert (run_dir / "evaluation" / f"predictions-{name}.jsonl").is_file()
+    assert "retention (final / stage 1)" in done.stderr
+    # Nothing trained and results present: a second call does not evaluate again.
+    again = cli.ok("train", run_dir, "--no-progress")
+    assert "report:" not in again.stdout
+    assert (
+        results_path.read_bytes() == json.dumps(results, indent=2, sort_keys=True).encode() + b"\n"
+    )

@@ -5,13 +5,15 @@ the terminal and those functions. `root.py` holds the app and the conventions al
 follow; each command (or group) has its own module, registered below in pipeline order.
 """
 
-from vulntune.cli import datasets, ingest, quickstart, runs, train
+from vulntune.cli import datasets, demo, evaluate, ingest, run, runs, train
 from vulntune.cli.root import app, main
 
 app.command("ingest")(ingest.ingest_command)
 app.command("datasets")(datasets.datasets_command)
 app.add_typer(runs.runs_app, name="runs")
 app.command("train")(train.train_command)
-app.command("quickstart")(quickstart.quickstart_command)
+app.command("evaluate")(evaluate.evaluate_command)
+app.command("run")(run.run_command)
+app.command("demo")(demo.demo_command)
 
 __all__ = ["app", "main"]

@@ -28,10 +28,20 @@ def train_command(
         StageOption, typer.Option("--stage", help="Which stage to train: 1, 2 or all.")
     ] = StageOption.ALL,
     runs_dir: RunsDirOption = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate/--no-evaluate",
+            help="Evaluate the run (vulntune evaluate) once both stages are complete.",
+        ),
+    ] = True,
     progress: ProgressOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Train a run's stages. Finished stages are skipped; interrupted ones resume.
+
+    When both stages are complete the run is evaluated (as `vulntune evaluate` does), unless
+    --no-evaluate is given or nothing was trained and the run already has results.
 
     Scale out with the standard launchers, e.g. `torchrun --nproc_per_node=4
     $(which vulntune) train RUN`: each process takes a share of every step.
@@ -55,12 +65,27 @@ def train_command(
     model = _final_model(training_run)
     if model is not None:
         out.line(f"model: {model}")
+    evaluation = None
+    trained = any(result is not None for result in results.values())
+    if (
+        evaluate
+        and model is not None
+        and (trained or not training_run.evaluation.results.is_file())
+    ):
+        from vulntune.cli.evaluate import results_table, run_evaluation
+
+        evaluated = run_evaluation(training_run, show_progress=progress)
+        for line in results_table(evaluated.results):
+            out.line(line)
+        out.line(f"report: {evaluated.report_path}")
+        evaluation = {"results": str(evaluated.results_path), "report": str(evaluated.report_path)}
     out.result(
         {
             "run_id": training_run.id,
             "run_dir": str(training_run.dir),
             "stages": {name: _stage_json(result) for name, result in results.items()},
             "model": model,
+            "evaluation": evaluation,
         }
     )
 

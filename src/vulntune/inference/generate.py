@@ -1,9 +1,23 @@
-"""Greedy generation from a trained model directory, prompted exactly as in training."""
+"""Greedy generation from a trained model directory, batched, prompted exactly as in training.
+
+:class:`Generator` turns prompts into completions: prompts are rendered with the run's
+:class:`~vulntune.models.prompt_format.PromptFormatter` (the code training uses), sorted by
+length and cut into batches, left-padded (with the attention mask and position ids that make
+a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
+row stops at the end of sequence; finished rows are dropped from the batch and the cache, so
+they cost nothing further. Analysis prompts are decoded under the layout's constraint
+(``structured.py``) unless ``structured=False``.
+
+Greedy decoding with the same weights gives the same text batched or one by one (tested);
+batching only changes how many rows share each forward pass.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -11,30 +25,225 @@ from vulntune.conversation import Message
 from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter
 
+if TYPE_CHECKING:
+    from vulntune.inference.structured import AnalysisConstraint
+
+Task = Literal["analysis", "codefix"]
+
+# Enough for the five analysis lines (a CWE name runs to ~25 tokens, root cause and impact
+# to ~60 each) and for a fix sentence plus a diff of a few hunks.
+DEFAULT_MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 192, "codefix": 320}
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How prompts are batched and how long answers may grow, per task."""
+
+    batch_size: int = 16
+    max_new_tokens: dict[Task, int] = field(default_factory=lambda: dict(DEFAULT_MAX_NEW_TOKENS))
+
+
+ProgressCallback = Callable[[int], None]  # called with the number of rows just finished
+
 
 class Generator:
     """A loaded model that answers prompts the way it was trained to see them."""
 
-    def __init__(self, model_dir: Path, prompt_format: str) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        prompt_format: str,
+        settings: GenerationSettings | None = None,
+    ) -> None:
         loaded = load_model_and_tokenizer(model_dir)
         self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.model.eval()
+        self.model_dir = model_dir
         self.formatter = PromptFormatter(self.tokenizer, prompt_format)
+        self.settings = settings or GenerationSettings()
+        self.stop_ids = _stop_ids(self.tokenizer)
+        self._constraint: AnalysisConstraint | None = None
+
+    # -- public API ---------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        task: Task,
+        *,
+        structured: bool = True,
+        batch_size: int | None = None,
+        show_progress: bool = False,
+        description: str | None = None,
+    ) -> list[str]:
+        """The model's answers to user ``prompts`` (greedy), in the order given.
+
+        ``structured`` applies to analysis prompts: the closed fields can only take allowed
+        values and the CWE name is written from the catalogue. ``batch_size=1`` decodes one
+        prompt at a time (the reference batched decoding is compared with)."""
+        ids = [self.prompt_ids(p) for p in prompts]
+        constraint = self.analysis_constraint() if structured and task == "analysis" else None
+        max_new = self.settings.max_new_tokens[task]
+        size = max(1, batch_size or self.settings.batch_size)
+        # Longest first: similar lengths share a batch, so little padding is computed.
+        order = sorted(range(len(ids)), key=lambda i: (-len(ids[i]), i))
+        outputs: list[list[int]] = [[] for _ in ids]
+        with _progress(show_progress, description or f"generating ({task})", len(ids)) as bump:
+            for start in range(0, len(order), size):
+                chunk = order[start : start + size]
+                texts = self._batch([ids[i] for i in chunk], max_new, constraint, bump)
+                for i, tokens in zip(chunk, texts, strict=True):
+                    outputs[i] = tokens
+        return [self._decode(tokens) for tokens in outputs]
 
     def complete(self, prompt: str, max_new_tokens: int = 200, system: str | None = None) -> str:
-        """The model's answer to one user prompt (greedy, deterministic)."""
-        messages: Sequence[Message] = [Message("user", prompt)]
+        """The model's answer to one user prompt (greedy, unconstrained)."""
+        messages: list[Message] = [Message("user", prompt)]
         if system:
-            messages = [Message("system", system), *messages]
+            messages.insert(0, Message("system", system))
+        tokens = self._batch([self._encode(messages)], max_new_tokens, None, None)[0]
+        return self._decode(tokens)
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """The token ids of the generation prompt for one user prompt."""
+        return self._encode([Message("user", prompt)])
+
+    def analysis_constraint(self) -> AnalysisConstraint:
+        """The structured-decoding constraint for this tokenizer (built once, ~1 s)."""
+        if self._constraint is None:
+            from vulntune.inference.structured import AnalysisConstraint
+
+            self._constraint = AnalysisConstraint.for_tokenizer(self.tokenizer, self.stop_ids)
+        return self._constraint
+
+    def close(self) -> None:
+        """Drop the model's weights so that the next model can be loaded in their place."""
+        self.model = None  # type: ignore[assignment]
+        self._constraint = None
+
+    # -- decoding -----------------------------------------------------------------------
+
+    def _encode(self, messages: Sequence[Message]) -> list[int]:
         text = self.formatter.prompt_text(messages)
-        enc = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")
-        with torch.no_grad():
-            out = self.model.generate(
-                **enc,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+
+    @torch.no_grad()
+    def _batch(
+        self,
+        prompts: list[list[int]],
+        max_new: int,
+        constraint: AnalysisConstraint | None,
+        bump: ProgressCallback | None,
+    ) -> list[list[int]]:
+        """Greedy continuations (without the stop token) of left-padded ``prompts``."""
+        n, width = len(prompts), max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((n, width), pad, dtype=torch.long)
+        mask = torch.zeros((n, width), dtype=torch.long)
+        for row, ids in enumerate(prompts):
+            input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[row, width - len(ids) :] = 1
+        # Each row counts positions from its first real token, as it would alone.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(
+            input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True
+        )
+        cache, logits = out.cache, out.logits[:, -1, :]
+        next_position = positions[:, -1] + 1
+        live = list(range(n))  # the original row of each row still in the batch
+        states = [constraint.start() if constraint else None for _ in range(n)]
+        outputs: list[list[int]] = [[] for _ in range(n)]
+        for _ in range(max_new):
+            chosen: list[int] = []
+            for j, row in enumerate(live):
+                state = states[row]
+                if constraint is not None and state is not None:
+                    token = constraint.choose(state, logits[j])
+                    constraint.advance(state, token)
+                else:
+                    token = int(logits[j].argmax())
+                chosen.append(token)
+            keep: list[int] = []
+            for j, (row, token) in enumerate(zip(live, chosen, strict=True)):
+                if token in self.stop_ids:
+                    continue
+                outputs[row].append(token)
+                if len(outputs[row]) < max_new:
+                    keep.append(j)
+            if bump is not None and len(keep) < len(live):
+                bump(len(live) - len(keep))
+            if not keep:
+                break
+            if len(keep) < len(live):
+                index = torch.tensor(keep, dtype=torch.long)
+                cache.batch_select_indices(index)
+                mask, next_position = mask[index], next_position[index]
+                live = [live[j] for j in keep]
+                chosen = [chosen[j] for j in keep]
+            mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+            out = self.model(
+                input_ids=torch.tensor(chosen, dtype=torch.long)[:, None],
+                attention_mask=mask,
+                position_ids=next_position[:, None],
+                cache=cache,
+                use_cache=True,
             )
-        new_tokens = out[0, enc["input_ids"].shape[1] :]
-        return self.tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
+            cache, logits = out.cache, out.logits[:, -1, :]
+            next_position = next_position + 1
+        return outputs
+
+
+def load_generator(
+    model_dir: Path, prompt_format: str, settings: GenerationSettings | None = None
+) -> Generator:
+    """Load ``model_dir`` for generation with the run's prompt format."""
+    return Generator(model_dir, prompt_format, settings)
+
+
+def _stop_ids(tokenizer: object) -> frozenset[int]:
+    """The end-of-sequence token, and a chat template's end-of-turn marker when it has one
+    (SmolLM2's ``<|im_end|>``): either ends an answer."""
+    ids = {getattr(tokenizer, "eos_token_id", None)}
+    vocab = tokenizer.get_vocab()  # type: ignore[attr-defined]
+    for marker in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
+        if marker in vocab:
+            ids.add(vocab[marker])
+    return frozenset(i for i in ids if i is not None)
+
+
+class _progress:
+    """A rich progress bar over rows (or nothing), as a context manager giving ``bump``."""
+
+    def __init__(self, show: bool, description: str, total: int) -> None:
+        self.show, self.description, self.total = show, description, total
+        self._bar = None
+
+    def __enter__(self) -> ProgressCallback | None:
+        if not self.show:
+            return None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task(self.description, total=self.total)
+        bar = self._bar
+        return lambda n: bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,69 @@
+"""What evaluation reads back from a prompt: the file its code comes from, the code, the
+package line. The layout is ``datasets/builtin/README.md``'s (written by the renderer)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_KEY = re.compile(
+    r"^(Tool|Rule|Reported severity|Location|Message|Package|Vulnerability|URL|Evidence): (.*)$"
+)
+_LOCATION = re.compile(r"^(.*?)(?::(\d+))?$")
+# "<ecosystem> <name> <installed> (fixed in <version>)"; installed and fixed may be missing.
+_PACKAGE = re.compile(r"^(\S+) (\S+)(?: ([^\s(]+))?(?: \(fixed in ([^)\s]+)\))?$")
+
+
+@dataclass(frozen=True)
+class PromptFacts:
+    """The parts of a prompt that metrics and baselines need; None when the prompt lacks one."""
+
+    tool: str | None = None
+    rule: str | None = None
+    reported_severity: str | None = None
+    message: str | None = None
+    path: str | None = None
+    line: int | None = None
+    code: str | None = None  # the Code block, each line ending with a newline
+    ecosystem: str | None = None
+    package: str | None = None
+    installed_version: str | None = None
+    fixed_version: str | None = None
+
+    def files(self) -> dict[str, str]:
+        """The code in the prompt as the one file a fix may patch (empty without code)."""
+        if self.path is None or self.code is None:
+            return {}
+        return {self.path: self.code}
+
+
+def prompt_facts(prompt: str) -> PromptFacts:
+    """Read a prompt's ``Key: value`` lines and its ``Code:`` block. Never raises."""
+    head, found, code = prompt.partition("\nCode:\n")
+    values: dict[str, str] = {}
+    for line in head.split("\n")[1:]:
+        match = _KEY.match(line)
+        if match and match.group(1) not in values:
+            values[match.group(1)] = match.group(2).strip()
+    path = line_no = None
+    if "Location" in values:
+        loc = _LOCATION.match(values["Location"])
+        if loc is not None:
+            path = loc.group(1) or None
+            line_no = int(loc.group(2)) if loc.group(2) else None
+    ecosystem = package = installed = fixed = None
+    if "Package" in values and (pkg := _PACKAGE.match(values["Package"])):
+        ecosystem, package, installed, fixed = pkg.groups()
+    return PromptFacts(
+        tool=values.get("Tool"),
+        rule=values.get("Rule"),
+        reported_severity=values.get("Reported severity"),
+        message=values.get("Message"),
+        path=path,
+        line=line_no,
+        code=(code.rstrip("\n") + "\n") if found and code.strip() else None,
+        ecosystem=ecosystem,
+        package=package,
+        installed_version=installed,
+        fixed_version=fixed,
+    )

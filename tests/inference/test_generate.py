@@ -1,0 +1,81 @@
+"""Batched greedy generation gives exactly the text of one-by-one generation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vulntune.inference.generate import Generator
+
+from .conftest import finding_prompts
+
+
+def test_batched_and_one_by_one_generation_give_identical_text(tiny_generator: Generator):
+    prompts = finding_prompts(7)
+    one_by_one = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    for size in (2, 3, 7):
+        assert tiny_generator.generate(prompts, "codefix", batch_size=size) == one_by_one
+    assert all(one_by_one)
+
+
+def test_one_by_one_matches_the_libraries_greedy_generate(tiny_generator: Generator):
+    """An independent reference: transformers' own greedy decoding of the same prompt ids."""
+    prompts = finding_prompts(2)
+    ours = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    for prompt, text in zip(prompts, ours, strict=True):
+        ids = torch.tensor([tiny_generator.prompt_ids(prompt)])
+        out = tiny_generator.model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=24,
+            do_sample=False,
+            pad_token_id=tiny_generator.tokenizer.pad_token_id,
+            eos_token_id=tiny_generator.tokenizer.eos_token_id,
+        )
+        reference = tiny_generator.tokenizer.decode(
+            out[0, ids.shape[1] :], skip_special_tokens=True
+        )
+        assert text == reference.strip()
+
+
+def test_rows_that_stop_early_leave_the_others_unchanged(
+    tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch
+):
+    """Rows that stop early are dropped from the batch and the cache; the rows still
+    running must produce what they produce alone."""
+    prompts = finding_prompts(5)
+    alone = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    # Make a token the first prompt writes early into a stop token.
+    first = tiny_generator._batch([tiny_generator.prompt_ids(prompts[0])], 24, None, None)[0]
+    monkeypatch.setattr(tiny_generator, "stop_ids", tiny_generator.stop_ids | {first[3]})
+    stopped_alone = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    batched = tiny_generator.generate(prompts, "codefix", batch_size=5)
+    assert batched == stopped_alone
+    assert stopped_alone != alone  # the extra stop token did end some row early
+
+
+def test_answers_come_back_in_prompt_order(tiny_generator: Generator):
+    prompts = finding_prompts(4)
+    forward = tiny_generator.generate(prompts, "codefix", batch_size=4)
+    backward = tiny_generator.generate(prompts[::-1], "codefix", batch_size=4)
+    assert backward == forward[::-1]
+
+
+@pytest.mark.slow
+def test_smollm2_batched_and_one_by_one_give_identical_text():
+    """The real model, a handful of builtin prompts, with structured decoding on and off."""
+    from pathlib import Path
+
+    from vulntune.datasets.builtin import load_builtin
+    from vulntune.inference.generate import GenerationSettings
+    from vulntune.models.prompt_format import prompt_format_for
+    from vulntune.models.resolve import resolve_model
+
+    resolved = resolve_model("smollm2-135m", cache_dir=Path.home() / ".cache" / "vulntune")
+    settings = GenerationSettings(batch_size=3, max_new_tokens={"analysis": 32, "codefix": 24})
+    generator = Generator(resolved.path, prompt_format_for(resolved.path), settings)
+    analysis = [r["prompt"] for r in load_builtin("heldout")[:3]]
+    codefix = [r["prompt"] for r in load_builtin("codefix")[:3]]
+    for prompts, task, structured in ((analysis, "analysis", True), (codefix, "codefix", False)):
+        one = generator.generate(prompts, task, structured=structured, batch_size=1)
+        assert generator.generate(prompts, task, structured=structured) == one, (task, structured)

@@ -1,0 +1,140 @@
+"""Structured decoding: only catalogued CWE ids, names from the catalogue, allowed closed
+values, whatever the model's logits (a property test with random logits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vulntune.datasets.completions import parse_analysis
+from vulntune.datasets.cwe_catalogue import CweCatalogue
+from vulntune.datasets.taxonomy import ANALYSIS_CATEGORIES, ANALYSIS_SEVERITIES
+from vulntune.inference.generate import Generator
+from vulntune.inference.layout import Choice, FreeLine, Layout, Literal
+from vulntune.inference.structured import AnalysisConstraint, allowed_cwe_ids, analysis_layout
+from vulntune.inference.vocab import TokenVocab
+
+from .conftest import finding_prompts
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> CweCatalogue:
+    return CweCatalogue.load()
+
+
+@pytest.fixture(scope="module")
+def tiny_constraint(tiny_generator: Generator, catalogue: CweCatalogue) -> AnalysisConstraint:
+    vocab = TokenVocab.from_tokenizer(tiny_generator.tokenizer, tiny_generator.stop_ids)
+    layout = analysis_layout(catalogue, free_line_max_tokens=6)
+    return AnalysisConstraint(vocab, layout, tiny_generator.stop_ids)
+
+
+def _decode_with_random_logits(constraint: AnalysisConstraint, seed: int, steps: int = 400):
+    """Drive one row with random logits (sharpened now and then, so that rare tokens win too);
+    return the text and whether it ended with a stop token."""
+    rng = torch.Generator().manual_seed(seed)
+    row = constraint.start()
+    pieces: list[str] = []
+    for _ in range(steps):
+        logits = torch.randn(len(constraint.vocab), generator=rng) * 5
+        token = constraint.choose(row, logits)
+        assert constraint.mask(row.state)[token] or row.forced
+        constraint.advance(row, token)
+        if token in constraint.stop_ids:
+            return "".join(pieces), True
+        pieces.append(constraint.vocab.text_of(token) or "")
+    return "".join(pieces), False
+
+
+def _check_answer(text: str, ended: bool, catalogue: CweCatalogue, allowed: set[int]) -> None:
+    parsed = parse_analysis(text)
+    assert text.startswith("Classification: CWE-")
+    assert parsed.cwe_id in allowed
+    assert parsed.cwe_name == catalogue.name(parsed.cwe_id)
+    assert parsed.severity in ANALYSIS_SEVERITIES and parsed.category in ANALYSIS_CATEGORIES
+    lines = text.split("\n")
+    assert lines[1].startswith("Severity: ") and lines[2].startswith("Category: ")
+    assert ended and parsed.complete, text  # free lines are cut at 6 tokens, so it ends
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**31 - 1))
+def test_random_logits_only_ever_write_catalogued_ids_and_their_names(
+    tiny_constraint, catalogue, seed
+):
+    allowed = set(allowed_cwe_ids(catalogue))
+    text, ended = _decode_with_random_logits(tiny_constraint, seed)
+    _check_answer(text, ended, catalogue, allowed)
+
+
+def test_the_allowed_ids_are_live_weaknesses(catalogue):
+    allowed = allowed_cwe_ids(catalogue)
+    assert 89 in allowed and 79 in allowed and 1321 in allowed
+    assert 16 not in allowed  # a category ("Configuration")
+    assert 1000 not in allowed  # a view
+    deprecated = [i for i in catalogue.ids("weakness") if catalogue.deprecated(i)]
+    assert deprecated and not set(deprecated) & set(allowed)
+
+
+def test_a_chosen_id_gets_its_name_forced(tiny_constraint, catalogue):
+    """Once the digits leave one id, the rest of the line is written without the model."""
+    row = tiny_constraint.start()
+    text = ""
+    wanted = "89 "
+    while not text.endswith("CWE-" + wanted):
+        logits = torch.zeros(len(tiny_constraint.vocab))
+        if text.startswith("Classification: CWE-"):
+            typed = text.removeprefix("Classification: CWE-")
+            for token in tiny_constraint.vocab.by_text.get(wanted[len(typed)], []):
+                logits[token] = 10.0
+        token = tiny_constraint.choose(row, logits)
+        tiny_constraint.advance(row, token)
+        text += tiny_constraint.vocab.text_of(token)
+    forced = "".join(tiny_constraint.vocab.text_of(t) for t in row.forced)
+    assert forced == f"{catalogue.name(89)}\nSeverity:"
+
+
+def test_layout_rejects_ambiguous_choices_and_walks_characters():
+    with pytest.raises(ValueError, match="prefix"):
+        Choice(["ab", "abc"])
+    layout = Layout([Literal("K:"), Choice([" a\n", " b\n"]), Literal("F:"), FreeLine(4)])
+    state = layout.walk(layout.start, "K: b\nF: x")
+    assert state is not None and layout.may_end(state)
+    assert layout.walk(layout.start, "K: c") is None
+    assert layout.walk(layout.start, "K: a\nF:\n") is None  # a free line needs content
+    assert layout.determined_text(layout.start) == "K: "
+
+
+def test_batched_and_one_by_one_structured_generation_give_identical_text(
+    tiny_generator: Generator, catalogue
+):
+    prompts = finding_prompts(5)
+    one_by_one = tiny_generator.generate(prompts, "analysis", batch_size=1)
+    assert tiny_generator.generate(prompts, "analysis", batch_size=5) == one_by_one
+    for text in one_by_one:
+        parsed = parse_analysis(text)
+        assert parsed.cwe_name == catalogue.name(parsed.cwe_id)
+    unstructured = tiny_generator.generate(prompts, "analysis", structured=False, batch_size=5)
+    assert unstructured != one_by_one
+
+
+@pytest.mark.slow
+def test_smollm2_tokenizer_property(catalogue):
+    """SmolLM2's tokenizer (byte-level BPE with single-digit tokens and merged spaces)."""
+    from transformers import AutoTokenizer
+
+    from vulntune.models.resolve import resolve_model
+
+    resolved = resolve_model("smollm2-135m", cache_dir=Path.home() / ".cache" / "vulntune")
+    tokenizer = AutoTokenizer.from_pretrained(resolved.path)
+    stop = {tokenizer.eos_token_id}
+    vocab = TokenVocab.from_tokenizer(tokenizer, stop)
+    constraint = AnalysisConstraint(vocab, analysis_layout(catalogue, 6), stop)
+    allowed = set(allowed_cwe_ids(catalogue))
+    for seed in range(15):
+        text, ended = _decode_with_random_logits(constraint, seed)
+        _check_answer(text, ended, catalogue, allowed)

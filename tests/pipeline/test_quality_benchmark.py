@@ -1,0 +1,83 @@
+"""benchmarks/quality.py: its arguments, its two configurations and the block it writes (the
+benchmark itself is two full SmolLM2 runs: run by hand, results in benchmarks/RESULTS.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "quality.py"
+
+
+@pytest.fixture(scope="module")
+def quality():
+    spec = importlib.util.spec_from_file_location("quality_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_dry_run_plans_replay_and_no_replay_on_the_same_configuration(quality, capsys):
+    assert quality.main(["--base-model", "tiny-random", "--dry-run", "--max-steps", "2"]) == 0
+    replay, no_replay = json.loads(capsys.readouterr().out)
+    assert (replay["variant"], no_replay["variant"]) == ("replay", "no-replay")
+    assert replay["training"]["stage2"]["replay_ratio"] == 0.25
+    assert no_replay["training"]["stage2"]["replay_ratio"] == 0.0
+    # Everything else is the same, and --max-steps reached both stages.
+    replay["training"]["stage2"].pop("replay_ratio")
+    no_replay["training"]["stage2"].pop("replay_ratio")
+    assert replay["training"] == no_replay["training"]
+    assert replay["training"]["stage1"]["max_steps"] == 2
+    assert replay["pairs"].endswith("benchmarks/data/pairs.jsonl")
+
+
+def test_only_selects_a_variant(quality, capsys):
+    quality.main(["--base-model", "tiny-random", "--dry-run", "--only", "no-replay"])
+    assert [p["variant"] for p in json.loads(capsys.readouterr().out)] == ["no-replay"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["--max-steps", "0"], "--max-steps must be at least 1"),
+        (["--pairs", "/nonexistent/pairs.jsonl"], "is not a file"),
+        (["--only", "sometimes"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_the_reason(quality, capsys, argv, problem):
+    with pytest.raises(SystemExit) as info:
+        quality.parse_args(argv)
+    assert info.value.code == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_the_block_shows_each_model_baselines_and_retention_and_replaces_itself(quality, tmp_path):
+    results = {
+        "models": {
+            "base": {"analysis": {"cwe_accuracy": 0.0}, "codefix": {"applies_rate": 0.1}},
+            "stage1": {"analysis": {"cwe_accuracy": 0.6}},
+            "final": {"analysis": {"cwe_accuracy": 0.58}, "codefix": {"applies_rate": 0.5}},
+        },
+        "baselines": {"keyword": {"analysis": {"cwe_accuracy": 0.4}}},
+        "retention": {"cwe_accuracy": 0.9667},
+    }
+    outcome = {"variant": "replay", "replay_ratio": 0.25, "run_dir": "/r", "wall_s": 61.0,
+               "results": results}  # fmt: skip
+    block = quality.markdown([outcome], "python benchmarks/quality.py", "smollm2-135m")
+    assert "| metric | base | stage1 | final | keyword |" in block
+    assert "| analysis.cwe_accuracy | 0.000 | 0.600 | 0.580 | 0.400 |" in block
+    assert "| codefix.applies_rate | 0.100 | - | 0.500 | - |" in block
+    assert "Retention (final / Stage 1): cwe_accuracy 0.967" in block
+    results_md = tmp_path / "RESULTS.md"
+    results_md.write_text("# Benchmark results\n\nother block\n")
+    quality.write_block(results_md, block)
+    quality.write_block(results_md, block.replace("0.580", "0.590"))
+    text = results_md.read_text()
+    assert text.count(quality.START) == 1 and "0.590" in text and "0.580" not in text
+    assert text.startswith("# Benchmark results\n\nother block\n")
