@@ -117,3 +117,30 @@ def test_a_lone_surrogate_survives_the_fast_writer(tmp_path: Path) -> None:
     out = tmp_path / "findings.jsonl"
     write_jsonl(findings, out)
     assert read_findings(out) == findings
+
+
+def test_the_buffered_writer_writes_each_line_as_the_record_encodes(tmp_path: Path) -> None:
+    # Lines go through one buffer, written in pieces: a reference in front of an encoded
+    # finding, the slow path of a lone surrogate between fast lines, and lines past a piece's
+    # end must all come out as each finding encoded on its own.
+    import msgspec
+
+    from vulntune.findings import jsonl
+
+    texts = {"rule_description": "d", "rule_help": "h"}
+    findings = [
+        _finding(0, **texts),
+        _finding(1, snippet="bad \ud83d escape", **texts),
+        _finding(2),
+        *(_finding(n, snippet="x" * 500, **texts) for n in range(3, 3000)),
+    ]
+    out = tmp_path / "findings.jsonl"
+    write_jsonl(findings, out)
+    lines = out.read_bytes().split(b"\n")
+    assert len(out.read_bytes()) > jsonl._WRITE_EVERY  # more than one piece
+    assert lines[0] == b'{"$rule":"1",' + msgspec.json.encode(findings[0])[1:]
+    assert lines[1].startswith(b'{"$rule":"1","id":"id1",')
+    assert b'"snippet":"bad \\ud83d escape"' in lines[1] and b'"rule_help"' not in lines[1]
+    assert lines[2] == msgspec.json.encode(findings[2])
+    assert lines[-1] == b""
+    assert read_findings(out) == findings

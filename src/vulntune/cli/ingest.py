@@ -88,7 +88,6 @@ def ingest_command(
     """
     from rich.markup import escape
 
-    from vulntune.findings.context import ContextOptions
     from vulntune.findings.ingest import ingest_paths, write_jsonl
     from vulntune.findings.jsonl import write_findings
     from vulntune.io.archives import ArchiveLimits
@@ -97,7 +96,11 @@ def ingest_command(
     if to_stdout and as_json:
         usage_error(ctx, "--json and '-o -' would both write to stdout; pick one", "--json", "-o")
     out = Output(as_json)
-    options = ContextOptions(lines_before=context_lines, lines_after=context_lines)
+    options = None
+    if source_root is not None:  # code context only with a source root: skip its imports
+        from vulntune.findings.context import ContextOptions
+
+        options = ContextOptions(lines_before=context_lines, lines_after=context_lines)
     excluded = [] if to_stdout else [output]
     if revision is not None and not revision.strip():
         usage_error(ctx, "--revision must name a commit, tag or branch", "--revision")

@@ -43,37 +43,56 @@ class FindingsFileError(VulntuneError):
 def write_findings(findings: Iterable[Finding], out: IO[bytes]) -> int:
     """Write ``findings`` to a binary stream in the findings file layout (see the module docs);
     returns how many were written. The findings are not changed."""
-    encode = msgspec.json.Encoder().encode
+    encode_into = msgspec.json.Encoder().encode_into
     refs: dict[tuple[str | None, str | None], bytes] = {}
+    # Lines are encoded straight into one buffer, written out in large pieces: no bytes object
+    # per finding, and no copy to put the reference in front (the encoded "{" becomes ",").
+    buffer = bytearray()
     count = 0
     for finding in findings:
         texts = finding.rule_description, finding.rule_help
         if texts == (None, None):
-            out.write(_encoded(finding, encode))
+            _encode_line(finding, encode_into, buffer, None)
         else:
             ref = refs.get(texts)
             if ref is None:  # the first finding with these texts: it carries them
-                ref = refs[texts] = json.dumps(str(len(refs) + 1)).encode()
-                line = _encoded(finding, encode)
+                ref = refs[texts] = _REF_PREFIX + json.dumps(str(len(refs) + 1)).encode()
+                _encode_line(finding, encode_into, buffer, ref)
             else:  # encoded without its texts: cleared for the call, put back whatever happens
                 finding.rule_description = finding.rule_help = None
                 try:
-                    line = _encoded(finding, encode)
+                    _encode_line(finding, encode_into, buffer, ref)
                 finally:
                     finding.rule_description, finding.rule_help = texts
-            out.write(_REF_PREFIX + ref + b"," + line[1:])
         count += 1
+        if len(buffer) >= _WRITE_EVERY:
+            out.write(buffer)
+            buffer.clear()
+    if buffer:
+        out.write(buffer)
     return count
 
 
-def _encoded(finding: Finding, encode: Any) -> bytes:
-    """One finding as a line. msgspec encodes the record itself (every field, empty ones as
-    null/false/[]), eight times faster than building a dict; text with a lone surrogate (from
-    a JSON escape in the report) cannot be UTF-8 and goes the slow way, escaped."""
+_WRITE_EVERY = 1 << 20  # bytes of lines collected before a write
+
+
+def _encode_line(finding: Finding, encode_into: Any, buffer: bytearray, ref: bytes | None) -> None:
+    """Append one finding as a line to ``buffer``, after ``{"$rule":"N",`` when ``ref`` is
+    given. msgspec encodes the record itself (every field, empty ones as null/false/[]), eight
+    times faster than building a dict; text with a lone surrogate (from a JSON escape in the
+    report) cannot be UTF-8 and goes the slow way, escaped."""
+    if ref is not None:
+        buffer += ref
+    at = len(buffer)
     try:
-        return encode(finding) + b"\n"
+        encode_into(finding, buffer, at)
     except UnicodeEncodeError:
-        return _json(finding.to_dict())
+        del buffer[at:]
+        buffer += _json(finding.to_dict())
+        buffer.pop()  # the newline, appended below like the fast path's
+    if ref is not None:
+        buffer[at] = 0x2C  # the finding's "{" becomes the "," after the reference
+    buffer.append(0x0A)
 
 
 def _json(value: dict[str, Any]) -> bytes:
