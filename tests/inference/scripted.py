@@ -16,6 +16,7 @@ from pathlib import Path
 from vulntune.datasets.render import Task, code_excerpt, render_prompt
 from vulntune.datasets.unified_diff.write import make_diff
 from vulntune.findings.record import Finding
+from vulntune.inference.analyze_fix import shown_file
 from vulntune.inference.analyze_model import AnalysisModel
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -43,11 +44,14 @@ FAKE_MODEL = AnalysisModel(
 
 
 def fix_answer(finding: Finding, source_root: Path, *, broken: bool = False) -> str:
-    """A code-fix answer whose diff changes ``finding``'s flagged line in the real file
-    (``# checked`` appended); with ``broken`` its context lines do not match the file."""
+    """A code-fix answer whose diff changes ``finding``'s flagged line in the real file, or in
+    the lines the prompt showed when the file is not there (``# checked`` appended); with
+    ``broken`` its context lines do not match."""
     excerpt = code_excerpt(finding)
     assert excerpt is not None and excerpt.path is not None and excerpt.flagged_line is not None
-    real = (source_root / excerpt.path).read_text(encoding="utf-8")
+    file = source_root / excerpt.path
+    # Without the file (a report read without its source tree), the lines the prompt showed.
+    real = file.read_text(encoding="utf-8") if file.is_file() else shown_file(excerpt)
     lines = real.split("\n")
     changed = list(lines)
     changed[excerpt.flagged_line - 1] += "  # checked"

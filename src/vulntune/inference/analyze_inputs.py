@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vulntune.findings.ingest import IngestReport, ingest_paths
-from vulntune.findings.parse import parse_file
+from vulntune.findings.parse import detect_format, parse_file
 from vulntune.findings.record import Finding, FormatName
 from vulntune.findings.redact import SecretIndex, is_secret_finding
 
@@ -47,6 +47,8 @@ class AnalyzeInputs:
     origins: list[ResultOrigin] = field(default_factory=list)
     secrets: SecretIndex = field(default_factory=SecretIndex)
     own_secrets: dict[FindingKey, SecretIndex] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)  # display name -> file read
+    formats: dict[str, FormatName] = field(default_factory=dict)  # display name -> format
 
     def by_key(self) -> dict[FindingKey, Finding]:
         """The merged, redacted findings by (id, revision)."""
@@ -57,9 +59,12 @@ class AnalyzeInputs:
         return {o.index: o.key for o in self.origins if o.file == file}
 
     def sarif_files(self) -> list[str]:
-        """The SARIF inputs that were read, in reading order."""
-        formats = {o.file: o.format for o in self.origins}
-        return [name for name in self.report.files if formats.get(name) == "sarif"]
+        """The SARIF inputs that were read (those without results too), in reading order."""
+        return [name for name in self.report.files if self.formats.get(name) == "sarif"]
+
+    def path_of(self, file: str) -> Path:
+        """The file an input's display name stands for."""
+        return self.paths.get(file, Path(file))
 
 
 def read_inputs(
@@ -73,9 +78,13 @@ def read_inputs(
     origins: list[ResultOrigin] = []
     secrets = SecretIndex()
     own_secrets: dict[FindingKey, SecretIndex] = {}
+    paths_read: dict[str, Path] = {}
+    formats: dict[str, FormatName] = {}
 
     def recording_parse(path: Path, display: str) -> Iterator[Finding]:
+        paths_read[display] = path
         for finding in parse_file(path, display, whole_file=True):
+            formats[display] = finding.origin.format
             origin = finding.origin
             key = (finding.id, origin.revision)
             secrets.add(finding)
@@ -83,7 +92,16 @@ def read_inputs(
                 own_secrets.setdefault(key, SecretIndex()).add(finding, weak_values=True)
             origins.append(ResultOrigin(display, origin.format, origin.index, key))
             yield finding
+        if display not in formats:  # a report without results: its runs are kept too
+            formats[display] = detect_format(path, display)
 
     report = ingest_paths(paths, source_root, exclude=exclude, parse=recording_parse)
     read = set(report.files)
-    return AnalyzeInputs(report, [o for o in origins if o.file in read], secrets, own_secrets)
+    return AnalyzeInputs(
+        report,
+        [o for o in origins if o.file in read],
+        secrets,
+        own_secrets,
+        {name: p for name, p in paths_read.items() if name in read},
+        {name: f for name, f in formats.items() if name in read},
+    )

@@ -63,7 +63,7 @@ def build_sarif(
     for file in inputs.sarif_files():
         origins = inputs.origins_of_file(file)
         covered.update(origins.values())
-        doc = load_sarif(Path(file), file)
+        doc = load_sarif(inputs.path_of(file), file)
         position = 0
         doc_runs = [run for run in doc["runs"] if isinstance(run, dict)]
         for run_index, run in enumerate(doc_runs):
