@@ -108,8 +108,14 @@ def analyze_command(
     run and result; each run gets its own automationDetails category.
     """
     from vulntune.findings.record import Severity
-    from vulntune.inference.analyze_job import analyze_reports
-    from vulntune.inference.analyze_model import default_completer, model_from_run, model_from_spec
+    from vulntune.inference.analyze_job import CompleterFactory, analyze_reports
+    from vulntune.inference.analyze_model import (
+        AnalysisModel,
+        Completer,
+        default_completer,
+        model_from_run,
+        model_from_spec,
+    )
     from vulntune.inference.analyze_output import DEFAULT_FORMAT, format_for_path
     from vulntune.runs.manager import TrainingRunManager
 
@@ -126,13 +132,16 @@ def analyze_command(
         if run is not None
         else model_from_spec(str(model))
     )
-    err_console.print(f"Loading {analysis_model.label} ...", markup=False, highlight=False)
-    completer = default_completer(analysis_model)
+
+    def load(chosen_model: AnalysisModel) -> Completer:
+        err_console.print(f"Loading {chosen_model.label} ...", markup=False, highlight=False)
+        return default_completer(chosen_model)
+
     with _progress_bar(progress) as report_progress:
         outcome = analyze_reports(
             paths,
             analysis_model,
-            completer,
+            CompleterFactory(load),
             chosen,  # type: ignore[arg-type]  # a FormatOption value
             output=output,
             source_root=source_root,

@@ -7,7 +7,7 @@ put the one-by-one and the batched generator side by side on the same input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,13 @@ from vulntune.inference.analyze import AnalyzeResult, ProgressFn, analyze_findin
 from vulntune.inference.analyze_inputs import AnalyzeInputs, read_inputs
 from vulntune.inference.analyze_model import AnalysisModel, Completer
 from vulntune.inference.analyze_output import OutputFormat, render_output, write_output
+
+
+@dataclass(frozen=True)
+class CompleterFactory:
+    """Makes the completer for a model (loads it) when the inputs turned out readable."""
+
+    make: Callable[[AnalysisModel], Completer]
 
 
 class NoInputError(VulntuneError):
@@ -37,7 +44,7 @@ class AnalyzeOutcome:
 def analyze_reports(
     paths: Sequence[Path],
     model: AnalysisModel,
-    completer: Completer,
+    completer: Completer | CompleterFactory,
     output_format: OutputFormat,
     *,
     output: Path | None = None,
@@ -47,15 +54,18 @@ def analyze_reports(
     now: datetime | None = None,
 ) -> AnalyzeOutcome:
     """Ingest ``paths``, ask ``completer`` about every finding, render ``output_format`` and
-    write it to ``output`` (atomically) when given. Unreadable inputs are reported in
-    ``inputs.report.errors``; none readable at all is an error, raised before the model is
-    asked."""
+    write it to ``output`` (atomically) when given. ``completer`` may be a
+    :data:`CompleterFactory`, called only once the inputs were read, so that unreadable
+    input fails before a model is loaded. Unreadable inputs are reported in
+    ``inputs.report.errors``; none readable at all is an error."""
     inputs = read_inputs(paths, source_root, exclude=[output] if output is not None else [])
     if not inputs.report.files:
         problems = "; ".join(f"{e.file}: {e.problem}" for e in inputs.report.errors[:3])
         raise NoInputError(
             "no scanner report could be read" + (f" ({problems})" if problems else "")
         )
+    if isinstance(completer, CompleterFactory):
+        completer = completer.make(model)
     result = analyze_findings(
         inputs.report.findings,
         completer,
