@@ -137,9 +137,7 @@ def _body(inputs: CardInputs) -> str:
     run, base = inputs.run, inputs.base
     manifest = run.manifest
     title = f"# vulntune run {run.id}"
-    what = (
-        "LoRA adapters" if inputs.adapter_only else "A merged model (and its LoRA adapters)"
-    )
+    what = "LoRA adapters" if inputs.adapter_only else "A merged model (and its LoRA adapters)"
     parts = [
         title,
         f"{what} fine-tuned by vulntune {__version__} in two stages "
@@ -186,8 +184,10 @@ def _config_rows(inputs: CardInputs) -> list[list[str]]:
     rows = [
         ["base model", f"`{manifest.base_model.spec}` ({manifest.base_model.content_hash})"],
         ["method", "LoRA, two stages; Stage 2 on the Stage-1 merged model"],
-        ["LoRA rank / alpha / dropout", f"{config.lora.rank} / {config.lora.alpha} / "
-         f"{config.lora.dropout}"],
+        [
+            "LoRA rank / alpha / dropout",
+            f"{config.lora.rank} / {config.lora.alpha} / {config.lora.dropout}",
+        ],
         ["LoRA target modules", ", ".join(config.lora.target_modules)],
         ["precision", config.precision],
         ["loss", manifest.semantics.loss.replace("_", " ")],
@@ -196,18 +196,18 @@ def _config_rows(inputs: CardInputs) -> list[list[str]]:
     ]
     for stage in ("stage1", "stage2"):
         settings = getattr(config, stage)
-        rows.append([
-            f"{stage}: epochs / batch / learning rate",
-            f"{settings.epochs} / {settings.batch_size} / {settings.learning_rate}",
-        ])
+        rows.append(
+            [
+                f"{stage}: epochs / batch / learning rate",
+                f"{settings.epochs} / {settings.batch_size} / {settings.learning_rate}",
+            ]
+        )
         result = inputs.stage_results.get(stage)
         if result is not None:
             steps, tokens = result.get("steps"), result.get("tokens_trained")
             rows.append([f"{stage}: steps / tokens trained", f"{steps} / {tokens}"])
     versions = manifest.versions
-    rows.append(
-        ["libraries", ", ".join(f"{k} {versions[k]}" for k in sorted(versions))]
-    )
+    rows.append(["libraries", ", ".join(f"{k} {versions[k]}" for k in sorted(versions))])
     return rows
 
 
@@ -236,8 +236,10 @@ def _evaluation_section(evaluation: dict[str, Any] | None) -> str:
             "**Retention** (final ÷ Stage 1 on the Stage-1 metrics; 1.0 = nothing forgotten)"
         )
         parts.append(
-            _table(["metric", "retention"], [[k.replace("_", " "), _fmt(v)] for k, v in
-                                              retention.items()])
+            _table(
+                ["metric", "retention"],
+                [[k.replace("_", " "), _fmt(v)] for k, v in retention.items()],
+            )
         )
     return "\n\n".join(parts) if parts else "The evaluation results hold no metrics."
 
