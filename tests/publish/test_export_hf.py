@@ -141,3 +141,18 @@ def test_an_untrained_run_names_the_command(tmp_path, tiny_config, tiny_llama_di
     with pytest.raises(ExportError, match=r"stage 1 is not complete.*vulntune train"):
         export_hf(run, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_export_command(trained_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from vulntune.cli import app
+
+    target = tmp_path / "cli-export"
+    result = CliRunner().invoke(
+        app, ["export", str(trained_run.dir), "--to", str(target), "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["format"] == "hf" and "README.md" in summary["files"]
+    assert (target / "model.safetensors").is_file()

@@ -5,7 +5,7 @@ the terminal and those functions. `root.py` holds the app and the conventions al
 follow; each command (or group) has its own module, registered below in pipeline order.
 """
 
-from vulntune.cli import analyze, ingest, quickstart, runs, train
+from vulntune.cli import analyze, export, ingest, publish, quickstart, runs, train
 from vulntune.cli.root import app, main
 
 app.command("ingest")(ingest.ingest_command)
@@ -13,5 +13,7 @@ app.add_typer(runs.runs_app, name="runs")
 app.command("train")(train.train_command)
 app.command("quickstart")(quickstart.quickstart_command)
 app.command("analyze")(analyze.analyze_command)
+app.command("export")(export.export_command)
+app.command("publish")(publish.publish_command)
 
 __all__ = ["app", "main"]

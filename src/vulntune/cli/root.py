@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from vulntune.errors import VulntuneError
 
 # The order `vulntune --help` lists the commands in: the order of the pipeline.
-PIPELINE_ORDER = ("ingest", "runs", "train", "quickstart", "analyze")
+PIPELINE_ORDER = ("ingest", "runs", "train", "quickstart", "analyze", "export", "publish")
 
 console = Console()
 err_console = Console(stderr=True)
