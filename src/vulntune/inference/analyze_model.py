@@ -118,7 +118,29 @@ def one_by_one_completer(model: AnalysisModel) -> Completer:
     return OneByOneCompleter(Generator(model.path, model.prompt_format))
 
 
+def batched_completer(model: AnalysisModel) -> Completer:
+    """The batched generator with structured decoding of the analysis layout (issue 10):
+    ``load_generator(dir, prompt_format).generate(prompts, task)``, which sorts prompts by
+    length, batches them and constrains the analysis fields. Raises AnalyzeModelError in a
+    build whose ``inference.generate`` does not have it yet."""
+    from vulntune.inference import generate
+
+    load = getattr(generate, "load_generator", None)
+    if load is None:
+        raise AnalyzeModelError(
+            "batched generation is not part of this build of vulntune "
+            "(vulntune.inference.generate has no load_generator); use one-by-one generation"
+        )
+    generator = load(model.path, model.prompt_format)
+
+    def complete(prompts: Sequence[str], task: Task) -> list[str]:
+        return list(generator.generate(list(prompts), task))
+
+    return complete
+
+
 def default_completer(model: AnalysisModel) -> Completer:
     """The completer `analyze` uses. The swap point for the batched, structured generator:
-    return it here instead of :func:`one_by_one_completer`."""
+    once ``inference.generate`` has ``load_generator``, return ``batched_completer(model)``
+    here instead of ``one_by_one_completer(model)``."""
     return one_by_one_completer(model)
