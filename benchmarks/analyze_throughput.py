@@ -87,8 +87,20 @@ def main() -> None:
         for rep in range(args.reps):
             for mode in args.modes:
                 started = time.perf_counter()
+
+                def progress(
+                    task: str, done: int, total: int, mode: str = mode, started: float = started
+                ) -> None:
+                    elapsed = time.perf_counter() - started
+                    print(f"  {mode} {task}: {done}/{total} at {elapsed:.0f}s", file=sys.stderr)
+
                 outcome = analyze_reports(
-                    [report], model, completers[mode], "sarif", output=Path(tmp) / "out.sarif"
+                    [report],
+                    model,
+                    completers[mode],
+                    "sarif",
+                    output=Path(tmp) / "out.sarif",
+                    progress=progress,
                 )
                 seconds = time.perf_counter() - started
                 times[mode].append(seconds)
