@@ -20,7 +20,19 @@ def test_help_lists_the_commands_in_pipeline_order():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     listed = re.findall(r"^│ (\w+) ", result.stdout, flags=re.MULTILINE)
-    assert listed == ["ingest", "datasets", "runs", "train", "evaluate", "run", "demo"]
+    assert listed == list(PIPELINE_ORDER)
+    assert listed == [
+        "ingest",
+        "datasets",
+        "runs",
+        "train",
+        "evaluate",
+        "run",
+        "demo",
+        "analyze",
+        "export",
+        "publish",
+    ]
 
 
 def test_every_command_has_a_place_in_the_pipeline_order():

@@ -5,7 +5,18 @@ the terminal and those functions. `root.py` holds the app and the conventions al
 follow; each command (or group) has its own module, registered below in pipeline order.
 """
 
-from vulntune.cli import datasets, demo, evaluate, ingest, run, runs, train
+from vulntune.cli import (
+    analyze,
+    datasets,
+    demo,
+    evaluate,
+    export,
+    ingest,
+    publish,
+    run,
+    runs,
+    train,
+)
 from vulntune.cli.root import app, main
 
 app.command("ingest")(ingest.ingest_command)
@@ -15,5 +26,8 @@ app.command("train")(train.train_command)
 app.command("evaluate")(evaluate.evaluate_command)
 app.command("run")(run.run_command)
 app.command("demo")(demo.demo_command)
+app.command("analyze")(analyze.analyze_command)
+app.command("export")(export.export_command)
+app.command("publish")(publish.publish_command)
 
 __all__ = ["app", "main"]

@@ -25,7 +25,18 @@ from typer.core import TyperGroup
 from vulntune.errors import VulntuneError
 
 # The order `vulntune --help` lists the commands in: the order of the pipeline.
-PIPELINE_ORDER = ("ingest", "datasets", "runs", "train", "evaluate", "run", "demo")
+PIPELINE_ORDER = (
+    "ingest",
+    "datasets",
+    "runs",
+    "train",
+    "evaluate",
+    "run",
+    "demo",
+    "analyze",
+    "export",
+    "publish",
+)
 
 console = Console()
 err_console = Console(stderr=True)

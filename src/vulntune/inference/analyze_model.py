@@ -1,0 +1,146 @@
+"""Which model `vulntune analyze` asks, and the one interface it asks through.
+
+``analyze`` never calls a model directly: it hands whole lists of prompts of one task to a
+:data:`Completer` and gets the model's texts back in the same order. That keeps the analysis
+loop independent of how generation is done (one by one, batched, with structured decoding)
+and lets tests script the model's answers.
+
+:func:`default_completer` is the one place that decides which generator backs the completer.
+Today it wraps the one-by-one greedy :class:`~vulntune.inference.generate.Generator`; the
+batched generator with structured decoding of the analysis layout replaces it there, in one
+line, when it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from vulntune.datasets.render import Task
+from vulntune.errors import VulntuneError
+
+if TYPE_CHECKING:
+    from vulntune.inference.generate import Generator
+    from vulntune.runs.run import TrainingRun
+
+# Prompts of one task in, the model's texts out, one per prompt and in the same order.
+Completer = Callable[[Sequence[str], Task], list[str]]
+
+# The longest answer generated per task, in new tokens. The analysis layout is five short
+# lines (about 80-120 tokens); a fix is one sentence plus a diff with two context lines
+# around each change, which a hunk or two fills.
+MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 160, "codefix": 320}
+
+ModelSource = Literal["run", "model"]
+
+
+class AnalyzeModelError(VulntuneError):
+    """The model to analyse with cannot be found or used."""
+
+
+@dataclass(frozen=True)
+class AnalysisModel:
+    """The model `analyze` asks and what its output records about it.
+
+    ``spec`` is what the user named (a run id, or a base-model spec for ``--model``);
+    ``content_hash`` pins the weights (``sha256:`` over the model's files); ``run_id`` is set
+    for a trained run; ``prompt_format`` is how prompts are wrapped for this tokenizer."""
+
+    source: ModelSource
+    spec: str
+    path: Path
+    content_hash: str
+    prompt_format: str
+    run_id: str | None = None
+    base_model: str | None = None  # the run's base-model spec (for --run)
+
+    @property
+    def label(self) -> str:
+        """How reports name the model: ``run <id>`` or the base-model spec."""
+        return f"run {self.run_id}" if self.run_id is not None else self.spec
+
+
+def model_from_run(run: TrainingRun) -> AnalysisModel:
+    """The trained model of a run (its manifest's ``inference.model``), which must exist."""
+    from vulntune.models.cache import default_cache_dir, model_content_hash
+
+    path = run.path(run.manifest.inference.model)
+    if not (path / "config.json").is_file():
+        raise AnalyzeModelError(
+            f"run {run.id}: its trained model {path} does not exist yet; finish training with "
+            f"`vulntune train {run.dir}`, or analyse with an untrained model with --model"
+        )
+    return AnalysisModel(
+        source="run",
+        spec=run.id,
+        path=path,
+        content_hash=model_content_hash(path, default_cache_dir()),
+        prompt_format=run.manifest.semantics.prompt_format,
+        run_id=run.id,
+        base_model=run.manifest.base_model.spec,
+    )
+
+
+def model_from_spec(spec: str) -> AnalysisModel:
+    """Any base-model spec (built-in name, model directory, .gguf file, hub id), resolved as
+    `runs create --base-model` resolves it, prompted in the format its tokenizer implies."""
+    from vulntune.models.prompt_format import prompt_format_for
+    from vulntune.models.resolve import resolve_model
+
+    resolved = resolve_model(spec)
+    return AnalysisModel(
+        source="model",
+        spec=spec,
+        path=resolved.path,
+        content_hash=resolved.content_hash,
+        prompt_format=prompt_format_for(resolved.path),
+    )
+
+
+class OneByOneCompleter:
+    """A :data:`Completer` over the greedy one-by-one :class:`Generator`: each prompt is
+    generated on its own, up to ``MAX_NEW_TOKENS[task]`` new tokens."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+
+    def __call__(self, prompts: Sequence[str], task: Task) -> list[str]:
+        limit = MAX_NEW_TOKENS[task]
+        return [self.generator.complete(prompt, max_new_tokens=limit) for prompt in prompts]
+
+
+def one_by_one_completer(model: AnalysisModel) -> Completer:
+    """The model loaded once, answering prompts one at a time."""
+    from vulntune.inference.generate import Generator
+
+    return OneByOneCompleter(Generator(model.path, model.prompt_format))
+
+
+def batched_completer(model: AnalysisModel) -> Completer:
+    """The batched generator with structured decoding of the analysis layout (issue 10):
+    ``load_generator(dir, prompt_format).generate(prompts, task)``, which sorts prompts by
+    length, batches them and constrains the analysis fields. Raises AnalyzeModelError in a
+    build whose ``inference.generate`` does not have it yet."""
+    from vulntune.inference import generate
+
+    load = getattr(generate, "load_generator", None)
+    if load is None:
+        raise AnalyzeModelError(
+            "batched generation is not part of this build of vulntune "
+            "(vulntune.inference.generate has no load_generator); use one-by-one generation"
+        )
+    generator = load(model.path, model.prompt_format)
+
+    def complete(prompts: Sequence[str], task: Task) -> list[str]:
+        return list(generator.generate(list(prompts), task))
+
+    return complete
+
+
+def default_completer(model: AnalysisModel) -> Completer:
+    """The completer `analyze` uses. The swap point for the batched, structured generator:
+    once ``inference.generate`` has ``load_generator``, return ``batched_completer(model)``
+    here instead of ``one_by_one_completer(model)``."""
+    return one_by_one_completer(model)
