@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from vulntune.inference import generate
-from vulntune.inference.analyze_model import MAX_NEW_TOKENS, OneByOneCompleter, batched_completer
+from vulntune.inference.analyze_model import (
+    MAX_NEW_TOKENS,
+    OneByOneCompleter,
+    batched_completer,
+    default_completer,
+)
 from vulntune.inference.analyze_output import format_for_path
+from vulntune.inference.generate import GenerationSettings
 
 from .scripted import FAKE_MODEL
 
@@ -23,13 +29,24 @@ def test_batched_completer_hands_whole_lists_to_the_generator(monkeypatch):
     monkeypatch.setattr(
         generate,
         "load_generator",
-        lambda path, fmt: loaded.append((path, fmt)) or FakeGenerator(),
-        raising=False,
+        lambda path, fmt, settings: loaded.append((path, fmt, settings)) or FakeGenerator(),
     )
     completer = batched_completer(FAKE_MODEL)
-    assert loaded == [(FAKE_MODEL.path, FAKE_MODEL.prompt_format)]
+    assert loaded == [
+        (
+            FAKE_MODEL.path,
+            FAKE_MODEL.prompt_format,
+            GenerationSettings(max_new_tokens=MAX_NEW_TOKENS),
+        )
+    ]
     assert completer(("a", "b", "c"), "analysis") == ["analysis:a", "analysis:b", "analysis:c"]
     assert calls == [(["a", "b", "c"], "analysis")]
+
+
+def test_analyze_asks_the_batched_generator_by_default(monkeypatch):
+    monkeypatch.setattr(generate, "load_generator", lambda path, fmt, settings: "batched")
+    completer = default_completer(FAKE_MODEL)
+    assert completer.__qualname__.startswith("batched_completer")
 
 
 def test_one_by_one_completer_asks_each_prompt_with_the_task_limit():

@@ -1,6 +1,7 @@
 """vulntune's built-in example datasets, hand-written and shipped inside the package.
 
-They let ``vulntune quickstart`` fine-tune a model offline on a fresh machine:
+They are the tests' hand-checked reference of the prompt and completion layouts, and data to
+fine-tune on offline (``vulntune runs create --analysis-data ... --codefix-data ...``):
 
 - ``analysis``: 48 Stage-1 examples (a rendered finding -> a five-line analysis),
 - ``codefix``: 48 Stage-2 examples (a rendered finding with code -> a fix sentence and a

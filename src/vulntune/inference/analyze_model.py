@@ -6,9 +6,8 @@ loop independent of how generation is done (one by one, batched, with structured
 and lets tests script the model's answers.
 
 :func:`default_completer` is the one place that decides which generator backs the completer.
-Today it wraps the one-by-one greedy :class:`~vulntune.inference.generate.Generator`; the
-batched generator with structured decoding of the analysis layout replaces it there, in one
-line, when it lands.
+It is the batched generator with structured decoding of the analysis layout; the one-by-one
+greedy :class:`~vulntune.inference.generate.Generator` remains as the benchmark's peer.
 """
 
 from __future__ import annotations
@@ -119,19 +118,14 @@ def one_by_one_completer(model: AnalysisModel) -> Completer:
 
 
 def batched_completer(model: AnalysisModel) -> Completer:
-    """The batched generator with structured decoding of the analysis layout (issue 10):
-    ``load_generator(dir, prompt_format).generate(prompts, task)``, which sorts prompts by
-    length, batches them and constrains the analysis fields. Raises AnalyzeModelError in a
-    build whose ``inference.generate`` does not have it yet."""
-    from vulntune.inference import generate
+    """The batched generator with structured decoding of the analysis layout: prompts are
+    sorted by length and batched, the closed fields (CWE, severity, category) constrained and
+    the CWE name written from the catalogue."""
+    from vulntune.inference.generate import GenerationSettings, load_generator
 
-    load = getattr(generate, "load_generator", None)
-    if load is None:
-        raise AnalyzeModelError(
-            "batched generation is not part of this build of vulntune "
-            "(vulntune.inference.generate has no load_generator); use one-by-one generation"
-        )
-    generator = load(model.path, model.prompt_format)
+    generator = load_generator(
+        model.path, model.prompt_format, GenerationSettings(max_new_tokens=dict(MAX_NEW_TOKENS))
+    )
 
     def complete(prompts: Sequence[str], task: Task) -> list[str]:
         return list(generator.generate(list(prompts), task))
@@ -140,7 +134,6 @@ def batched_completer(model: AnalysisModel) -> Completer:
 
 
 def default_completer(model: AnalysisModel) -> Completer:
-    """The completer `analyze` uses. The swap point for the batched, structured generator:
-    once ``inference.generate`` has ``load_generator``, return ``batched_completer(model)``
-    here instead of ``one_by_one_completer(model)``."""
-    return one_by_one_completer(model)
+    """The completer `analyze` uses: the batched, structured generator (one-by-one
+    generation stays available as :func:`one_by_one_completer`, the benchmark's peer)."""
+    return batched_completer(model)
