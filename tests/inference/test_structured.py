@@ -71,6 +71,22 @@ def test_random_logits_only_ever_write_catalogued_ids_and_their_names(
     _check_answer(text, ended, catalogue, allowed)
 
 
+def test_a_free_line_is_never_split_by_another_line_break(tiny_constraint, catalogue):
+    # Seed 15261461 once wrote "Root cause:" + a token holding "\x1c", which str.splitlines
+    # (and so parse_analysis) treats as a line break: the root cause was lost.
+    text, ended = _decode_with_random_logits(tiny_constraint, 15261461)
+    _check_answer(text, ended, catalogue, set(allowed_cwe_ids(catalogue)))
+    breaks = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    splitting = [
+        token
+        for token, piece in enumerate(tiny_constraint.vocab.pieces)
+        if piece and any(ch in breaks for ch in piece)
+    ]
+    assert splitting  # the tiny tokenizer has such tokens, so the check below means something
+    for state in list(tiny_constraint._masks):
+        assert not tiny_constraint.mask(state)[splitting].any()
+
+
 def test_the_allowed_ids_are_live_weaknesses(catalogue):
     allowed = allowed_cwe_ids(catalogue)
     assert 89 in allowed and 79 in allowed and 1321 in allowed

@@ -47,6 +47,10 @@ def allowed_cwe_ids(catalogue: CweCatalogue) -> list[int]:
     return [i for i in catalogue.ids("weakness") if not catalogue.deprecated(i)]
 
 
+# What str.splitlines() ends a line at, besides "\n".
+_OTHER_LINE_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
 def analysis_layout(
     catalogue: CweCatalogue, free_line_max_tokens: int = FREE_LINE_MAX_TOKENS
 ) -> Layout:
@@ -89,7 +93,9 @@ class AnalysisConstraint:
         self._no_newline = torch.zeros(size, dtype=torch.bool)
         self._with_newline: list[tuple[int, str]] = []
         for token, piece in enumerate(vocab.pieces):
-            if not piece:
+            # A line break other than "\n" (\r, \x1c, U+2028, ...) would split a free line
+            # where the parser splits lines (str.splitlines): such tokens are never allowed.
+            if not piece or any(ch in _OTHER_LINE_BREAKS for ch in piece):
                 continue
             if "\n" in piece:
                 self._with_newline.append((token, piece))
