@@ -1,15 +1,21 @@
-"""Keeping a CPU training process's resident memory close to what its tensors need.
+"""Keeping a CPU training step's memory bounded without paying for it in speed.
 
-glibc's malloc serves blocks under its mmap threshold from heap arenas and keeps freed
-memory there for reuse. Its threshold adapts upwards (to 32 MiB on 64-bit) each time a
-large block is freed, so after the first step nearly every activation of a small model
-(8 x 639 tokens x 576 floats = 12 MiB) lands in an arena; the arenas then hold the peak of
-every step's activations plus their fragmentation, per thread. A fixed threshold stops the
-adaptation: large tensors are mapped and unmapped directly and their pages go back to the
-system when freed. Small allocations are unaffected.
+The peak is the activations one forward pass keeps for backward: a micro-batch whose estimate
+exceeds a budget runs in pieces (`micro_batch_token_limit`, used by the loop).
 
-This is applied by vulntune itself at the start of training (not left to the user), only
-where the C library is glibc; elsewhere it does nothing.
+The allocator decides how much of that the process keeps and what each step costs. glibc's
+malloc maps blocks above its mmap threshold directly and unmaps them when freed; the threshold
+adapts upwards only to 32 MiB, and trimming gives the top of the heap back to the system.
+Memory handed back is faulted in and zeroed again on the next step: on this kind of virtual
+machine writing into fresh pages cost ~0.7 s/GB against ~0.12 s/GB for reused memory, and a
+training step allocates many GB. So vulntune keeps freed blocks for reuse instead: every block
+of a step up to 32 MiB (every activation of a CPU-sized piece) comes from the heap, the heap
+is not trimmed, and arenas are capped so that threads share them rather than each keeping its
+own high-water mark. The process then stays at its largest step's footprint, which the
+micro-batch limit bounds.
+
+Applied by vulntune itself at the start of training (not left to the user), only where the C
+library is glibc; elsewhere it does nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
-# Blocks of at least this many bytes are mapped directly: every activation of a realistic
-# batch, none of the small bookkeeping allocations.
-MMAP_THRESHOLD_BYTES = 1 << 20
-# Free memory at the top of a heap beyond this is returned to the system.
-TRIM_THRESHOLD_BYTES = 64 << 20
+# Only blocks above this are mapped directly (and unmapped when freed): glibc's largest
+# threshold (HEAP_MAX_SIZE / 2 on 64-bit), above every activation of a CPU-sized piece.
+MMAP_THRESHOLD_BYTES = 32 << 20
+# Free memory at the top of a heap is kept up to this much rather than trimmed and refaulted.
+TRIM_THRESHOLD_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -53,26 +59,21 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def configure_allocator(arena_max: int = 2) -> AllocatorSetup:
-    """Fix glibc's mmap threshold and cap its arenas, so freed activations leave the process.
+    """Make glibc keep freed activations for reuse and cap its arenas (see the module doc).
 
     Idempotent; safe to call before or after tensors exist (it changes future allocations).
     """
     libc = _glibc()
     if libc is None:
         return AllocatorSetup(False, None, None)
-    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
-    libc.mallopt(_M_ARENA_MAX, arena_max)
+    accepted = [
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
+        libc.mallopt(_M_ARENA_MAX, arena_max),
+    ]
+    if not all(accepted):  # mallopt returns 0 for a value it refuses
+        return AllocatorSetup(False, None, None)
     return AllocatorSetup(True, MMAP_THRESHOLD_BYTES, arena_max)
-
-
-def release_free_memory() -> bool:
-    """Return free heap memory to the system (``malloc_trim``); False where not glibc."""
-    libc = _glibc()
-    if libc is None:
-        return False
-    libc.malloc_trim(0)
-    return True
 
 
 # Activations a CPU micro-batch may keep for its backward pass before it is cut in pieces.
