@@ -7,7 +7,13 @@ import random
 import pytest
 import torch
 
-from vulntune.training.batching import collate, plan_epoch, step_micro_batches, steps_per_epoch
+from vulntune.training.batching import (
+    collate,
+    plan_epoch,
+    split_micro_batch,
+    step_micro_batches,
+    steps_per_epoch,
+)
 from vulntune.training.encoding import IGNORE_INDEX, EncodedExample
 
 _rng = random.Random(0)
@@ -130,3 +136,29 @@ def test_padding_with_the_eos_id_does_not_mask_a_real_eos():
     )
     assert batch.labels.tolist() == [[IGNORE_INDEX, 4, eos], [IGNORE_INDEX, eos, IGNORE_INDEX]]
     assert batch.n_loss_tokens == 3
+
+
+# -- cutting a micro-batch that would exceed the memory limit ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lengths", "limit", "expected"),
+    [
+        ([639] * 8, None, [list(range(8))]),
+        ([639] * 8, 5112, [list(range(8))]),  # exactly fits
+        ([639] * 8, 2741, [[0, 1, 2, 3], [4, 5, 6, 7]]),  # issue 8's batch on SmolLM2
+        ([639] * 8, 2000, [[0, 1, 2], [3, 4, 5], [6, 7]]),
+        ([639, 300, 200, 100], 700, [[0], [1], [2], [3]]),  # equal row counts, not packed
+        ([900, 10, 10], 500, [[0], [1], [2]]),  # a row over the limit runs alone
+        ([5], 1, [[0]]),
+    ],
+)
+def test_split_micro_batch(lengths, limit, expected):
+    assert split_micro_batch(range(len(lengths)), lengths, limit) == expected
+
+
+def test_split_keeps_every_row_once_in_order():
+    lengths = [50, 47, 40, 33, 33, 20, 12, 5, 4]
+    pieces = split_micro_batch([8, 3, 0, 5, 1, 2, 4, 7, 6], lengths, 90)
+    assert [r for p in pieces for r in p] == [8, 3, 0, 5, 1, 2, 4, 7, 6]
+    assert all(len(p) * max(lengths[r] for r in p) <= 90 for p in pieces)

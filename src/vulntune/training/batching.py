@@ -48,6 +48,27 @@ def step_micro_batches(
     return chunk[rank::world]
 
 
+def split_micro_batch(
+    rows: Sequence[int], lengths: Sequence[int], max_tokens: int | None
+) -> list[list[int]]:
+    """Cut one micro-batch into consecutive pieces of at most ``max_tokens`` padded tokens.
+
+    The fewest pieces of equal row counts that fit, rows in order; each piece is padded to
+    its own longest row, so cutting a batch sorted by length also removes padding. A row
+    longer than ``max_tokens`` is a piece of its own. Gradients do not change: the loss is a
+    sum over tokens divided by the whole step's scored tokens, however the step is cut.
+    """
+    rows = list(rows)
+    for n_pieces in range(1, len(rows) + 1):
+        size = math.ceil(len(rows) / n_pieces)  # equal row counts: similar pieces
+        pieces = [rows[i : i + size] for i in range(0, len(rows), size)]
+        if max_tokens is None or all(
+            len(p) * max(lengths[r] for r in p) <= max_tokens for p in pieces
+        ):
+            return pieces
+    return [[r] for r in rows]
+
+
 @dataclass
 class Batch:
     input_ids: torch.Tensor

@@ -24,6 +24,7 @@ from vulntune.training.batching import (
     Batch,
     collate,
     plan_epoch,
+    split_micro_batch,
     step_micro_batches,
     steps_per_epoch,
 )
@@ -89,6 +90,8 @@ class LoopSetup:
     show_progress: bool
     flops: FlopModel  # the useful work of a step, for MFU
     peak_gflops: float  # this device's matmul peak in the training precision
+    # Padded tokens one forward/backward may hold; a larger micro-batch runs in pieces.
+    max_micro_batch_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,10 +237,12 @@ class _StepBatches:
             for rank in range(world)
         ]
         everyone = [setup.encoded[i] for micro in per_rank for mb in micro for i in mb]
+        limit = setup.max_micro_batch_tokens
         return StepData(
             [
-                collate([setup.encoded[i] for i in mb], setup.pad_id)
+                collate([setup.encoded[i] for i in piece], setup.pad_id)
                 for mb in per_rank[setup.dist.rank]
+                for piece in split_micro_batch(mb, self.lengths, limit)
             ],
             sum(e.length for e in everyone),
             sum(e.n_scored for e in everyone),

@@ -27,6 +27,7 @@ from vulntune.training.lora import (
     save_merged,
     trainable_parameters,
 )
+from vulntune.training.memory import configure_allocator, micro_batch_token_limit
 
 if TYPE_CHECKING:
     from peft import PeftModel
@@ -74,6 +75,8 @@ class TorchPeftBackend:
         dist, cfg = self.dist, job.config
         precision = resolve_precision(cfg.precision, dist.device)
         torch.manual_seed(cfg.seed)  # the fresh adapter's initialisation depends on it
+        if dist.device.type == "cpu":
+            configure_allocator()  # freed activations go back to the system, not to arenas
         loaded = load_model_and_tokenizer(job.model_dir)
         model, tokenizer = loaded.model, loaded.tokenizer
         model.to(dist.device)
@@ -123,6 +126,7 @@ class TorchPeftBackend:
             show_progress=self.show_progress,
             flops=flop_model(peft_model),
             peak_gflops=matmul_peak_gflops(dist.device, precision),
+            max_micro_batch_tokens=micro_batch_token_limit(model.config, dist.device.type),
         )
         reports = {"train": train.report}
         reports.update({name: e.report for name, e in encoded_evaluations.items()})
