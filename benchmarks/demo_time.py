@@ -114,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-model", default="smollm2-135m")
     parser.add_argument("--results", type=Path, help="RESULTS.md to write the block into")
+    parser.add_argument(
+        "--keep", type=Path, help="runs directory to keep the run in (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vulntune-demo-time-") as runs:
+    with tempfile.TemporaryDirectory(prefix="vulntune-demo-time-") as scratch:
+        runs = str(args.keep) if args.keep is not None else scratch
         cmd = [sys.executable, "-m", "vulntune", "demo", "--base-model", args.base_model,
                "--runs-dir", runs, "--no-progress", "--json"]  # fmt: skip
         started = time.monotonic()

@@ -154,3 +154,36 @@ def test_smollm2_tokenizer_property(catalogue):
     for seed in range(15):
         text, ended = _decode_with_random_logits(constraint, seed)
         _check_answer(text, ended, catalogue, allowed)
+
+
+@pytest.mark.slow
+def test_smollm2_forced_text_is_the_tokenizers_own_split(catalogue):
+    """Forced text is tokenized as in training: SmolLM2 splits " CWE" as " C" + "WE"; the
+    longest-match split " CW" + "E" made the trained model write CWE-200 for every finding."""
+    from transformers import AutoTokenizer
+
+    from vulntune.models.resolve import resolve_model
+
+    resolved = resolve_model("smollm2-135m", cache_dir=Path.home() / ".cache" / "vulntune")
+    tokenizer = AutoTokenizer.from_pretrained(resolved.path)
+    constraint = AnalysisConstraint.for_tokenizer(tokenizer, {tokenizer.eos_token_id}, catalogue)
+    row = constraint.start()
+    first = constraint.choose(row, torch.zeros(len(constraint.vocab)))
+    expected = tokenizer.encode("Classification: CWE-", add_special_tokens=False)
+    assert [first, *list(row.forced)[1:]] == expected
+
+
+def test_forced_text_takes_the_encoders_split_when_it_spells_the_text(tiny_constraint):
+    vocab = tiny_constraint.vocab
+    text = "Classification: CWE-"
+    longest = vocab.longest_match(text)
+    assert longest is not None
+    single = [vocab.longest_match(ch)[0] for ch in text]  # one token per character
+    constraint = AnalysisConstraint(
+        vocab, tiny_constraint.layout, tiny_constraint.stop_ids, encode=lambda s: single
+    )
+    assert constraint._tokens_of(text) == single
+    wrong = AnalysisConstraint(
+        vocab, tiny_constraint.layout, tiny_constraint.stop_ids, encode=lambda s: single[:-1]
+    )
+    assert wrong._tokens_of(text) == longest  # an encoding that does not spell it is not used

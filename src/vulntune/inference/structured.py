@@ -25,7 +25,7 @@ Masks depend only on the row's layout state, so they are computed once per state
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -85,8 +85,18 @@ class RowState:
 class AnalysisConstraint:
     """Masks and forced tokens for the analysis layout, for one tokenizer's vocabulary."""
 
-    def __init__(self, vocab: TokenVocab, layout: Layout, stop_ids: Iterable[int]) -> None:
+    def __init__(
+        self,
+        vocab: TokenVocab,
+        layout: Layout,
+        stop_ids: Iterable[int],
+        encode: Callable[[str], list[int]] | None = None,
+    ) -> None:
         self.vocab, self.layout = vocab, layout
+        # Forced text must be the tokens the tokenizer itself makes of it (" C" + "WE", not
+        # " CW" + "E"): the model was trained on those, and other splits of the same text
+        # throw it off (SmolLM2 then wrote CWE-200 for every finding).
+        self.encode = encode
         self.stop_ids = frozenset(stop_ids) | vocab.eos_ids
         self.end_id = min(self.stop_ids)
         size = len(vocab)
@@ -113,7 +123,10 @@ class AnalysisConstraint:
     ) -> AnalysisConstraint:
         stop = frozenset(stop_ids)
         vocab = TokenVocab.from_tokenizer(tokenizer, extra_eos_ids=stop)
-        return cls(vocab, analysis_layout(catalogue or CweCatalogue.load()), stop)
+        layout = analysis_layout(catalogue or CweCatalogue.load())
+        return cls(
+            vocab, layout, stop, lambda text: tokenizer.encode(text, add_special_tokens=False)
+        )
 
     # -- per row --------------------------------------------------------------------------
 
@@ -203,8 +216,17 @@ class AnalysisConstraint:
             # Trailing spaces are left to the model: the value after "Severity:" is best
             # written as the token " high", the way the model saw it in training.
             text = self.layout.determined_text(state).rstrip(" ")
-            self._forced[state] = self.vocab.longest_match(text) if text else None
+            self._forced[state] = self._tokens_of(text) if text else None
         return self._forced[state]
+
+    def _tokens_of(self, text: str) -> list[int] | None:
+        """The tokenizer's own tokens for ``text`` when they spell it exactly, else the
+        vocabulary's longest-match split."""
+        if self.encode is not None:
+            tokens = list(self.encode(text))
+            if tokens and "".join(self.vocab.text_of(t) or "" for t in tokens) == text:
+                return tokens
+        return self.vocab.longest_match(text)
 
     def _end_line(self, state: State) -> int:
         if self.layout.is_last_line(state) or self.vocab.newline_id < 0:
