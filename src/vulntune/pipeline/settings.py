@@ -12,15 +12,13 @@ Everything outside ``[pipeline]`` is the training configuration (defaults includ
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
-from vulntune.runs.config import ConfigError, TrainingConfig
+from vulntune.runs.config import ConfigError, TrainingConfig, read_config_mapping
 
 
 class PipelineSettings(BaseModel):
@@ -66,30 +64,11 @@ def configuration_from_mapping(data: dict[str, Any], source: str) -> RunConfigur
     return RunConfiguration(TrainingConfig.from_mapping(rest, source=source), pipeline)
 
 
-def read_configuration_file(path: Path) -> dict[str, Any]:
-    """A TOML (``.toml``) or JSON configuration file as a mapping."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror}") from None
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = json.loads(raw)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ConfigError(f"{path}: configuration must be a table/object, got {kind}")
-    return data
-
-
 def load_run_configuration(path: Path | None) -> RunConfiguration:
     """The configuration of `vulntune run --config FILE` (all defaults without a file)."""
     if path is None:
         return RunConfiguration(TrainingConfig(), PipelineSettings())
-    return configuration_from_mapping(read_configuration_file(path), str(path))
+    return configuration_from_mapping(read_config_mapping(path), str(path))
 
 
 def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

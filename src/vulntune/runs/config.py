@@ -164,8 +164,8 @@ class TrainingConfig(_Strict):
             raise ConfigError(f"{source}: invalid configuration: {problems}") from None
 
 
-def load_config(path: Path) -> TrainingConfig:
-    """Read a TOML (``.toml``) or JSON configuration file."""
+def read_config_mapping(path: Path) -> dict[str, Any]:
+    """A TOML (``.toml``) or JSON configuration file as a mapping, not yet validated."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -180,4 +180,9 @@ def load_config(path: Path) -> TrainingConfig:
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ConfigError(f"{path}: configuration must be a table/object, got {kind}")
-    return TrainingConfig.from_mapping(data, source=str(path))
+    return data
+
+
+def load_config(path: Path) -> TrainingConfig:
+    """Read a TOML (``.toml``) or JSON configuration file."""
+    return TrainingConfig.from_mapping(read_config_mapping(path), source=str(path))
