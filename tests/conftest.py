@@ -109,3 +109,27 @@ def scanner_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def webauthn_corpus(scanner_corpus: Path) -> Path:
     """The webauthn-server-ci folder of the corpus (real CI output of one public project)."""
     return scanner_corpus / WEBAUTHN
+
+
+# A simple prefix-consistent template: every turn ends with EOS and a newline.
+SIMPLE_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}{{ eos_token }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+
+
+@pytest.fixture
+def tokenizer():
+    """A fresh tiny-random tokenizer (tests may give it a chat template)."""
+    from transformers import AutoTokenizer
+
+    from vulntune.models.resolve import resolve_model
+
+    return AutoTokenizer.from_pretrained(resolve_model("tiny-random").path)
+
+
+@pytest.fixture
+def chat_tokenizer(tokenizer):
+    """The tiny-random tokenizer with a simple prefix-consistent chat template."""
+    tokenizer.chat_template = SIMPLE_TEMPLATE
+    return tokenizer

@@ -12,29 +12,9 @@ from vulntune.models.prompt_format import (
     FormattingError,
     PromptFormatter,
 )
-from vulntune.models.resolve import resolve_model
 from vulntune.training.encoding import EncodedExample, encode_examples, encode_set
 
 EOS = "<|endoftext|>"  # tiny-random's end-of-sequence token, id 0
-# A simple prefix-consistent template: every turn ends with EOS and a newline.
-SIMPLE_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}{{ eos_token }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-)
-
-
-@pytest.fixture
-def tokenizer():
-    """A fresh tiny-random tokenizer (tests may give it a chat template)."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(resolve_model("tiny-random").path)
-
-
-@pytest.fixture
-def chat_tokenizer(tokenizer):
-    tokenizer.chat_template = SIMPLE_TEMPLATE
-    return tokenizer
 
 
 def _ex(prompt: str, completion: str, system: str | None = None, id: str = "x") -> Example:
