@@ -1,4 +1,5 @@
-"""LoRA dropout placement: on the rank-r activation by default, on the input when asked."""
+"""LoRA attachment: dropout placement (on the rank-r activation by default, on the input when
+asked) and adapting only the last layers."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vulntune.models.errors import ModelLoadError
 from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.resolve import resolve_model
 from vulntune.runs.config import LoraSettings
-from vulntune.training.lora import attach_lora
+from vulntune.training.lora import attach_lora, save_adapter, trainable_parameters
 
 
 def _peft(dropout: float, dropout_on: str):
@@ -66,3 +68,39 @@ def test_without_dropout_training_and_evaluation_agree(dropout_on):
     out = layer(x)
     layer.eval()
     assert torch.equal(out, layer(x))
+
+
+def test_last_layers_adapts_only_the_top_of_the_model_and_the_backward_stops_there():
+    model = load_model_and_tokenizer(resolve_model("tiny-random").path).model
+    total = model.config.num_hidden_layers
+    peft_model = attach_lora(model, LoraSettings(rank=4, target_modules=["q_proj"], last_layers=1))
+    adapted = {n.split(".layers.")[1].split(".")[0] for n in trainable_parameters(peft_model)}
+    assert adapted == {str(total - 1)}
+    # Nothing below the adapted layer needs a gradient: its activations keep no graph.
+    reached: list[int] = []
+    for index, layer in enumerate(peft_model.base_model.model.model.layers):
+        layer.register_forward_hook(
+            lambda _m, _i, out, index=index: (
+                reached.append(index)
+                if (out[0] if isinstance(out, tuple) else out).requires_grad
+                else None
+            )
+        )
+    peft_model(input_ids=torch.tensor([[1, 2, 3]])).logits.sum().backward()
+    assert reached == [total - 1]
+
+
+def test_last_layers_beyond_the_model_is_an_error_naming_both_numbers():
+    model = load_model_and_tokenizer(resolve_model("tiny-random").path).model
+    total = model.config.num_hidden_layers
+    with pytest.raises(ModelLoadError, match=rf"last_layers = {total + 1}.*only {total}"):
+        attach_lora(model, LoraSettings(rank=4, last_layers=total + 1))
+
+
+def test_continuing_an_adapter_made_for_other_layers_is_refused(tmp_path):
+    path = resolve_model("tiny-random").path
+    model = load_model_and_tokenizer(path).model
+    save_adapter(attach_lora(model, LoraSettings(rank=4, target_modules=["q_proj"])), tmp_path)
+    model = load_model_and_tokenizer(path).model
+    with pytest.raises(ModelLoadError, match="layers"):
+        attach_lora(model, LoraSettings(rank=4, target_modules=["q_proj"], last_layers=1), tmp_path)

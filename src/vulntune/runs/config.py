@@ -60,6 +60,14 @@ class LoraSettings(_Strict):
         min_length=1,
         description="names of the linear layers that get an adapter; each must exist in the model",
     )
+    last_layers: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "adapt only the last N decoder layers (null: all). Layers below get no adapter, so "
+            "the backward pass stops above them: each step costs less, the adapter learns less"
+        ),
+    )
 
 
 class StageSettings(_Strict):

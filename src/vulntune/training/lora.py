@@ -64,15 +64,16 @@ def attach_lora(
             f"LoRA target module(s) {missing} do not exist in this model; "
             f"its linear layers are named {sorted(available)}"
         )
+    layers = adapted_layers(model, lora)
     if init_adapter is not None:
         peft_model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
         cfg = peft_model.peft_config["default"]
-        found = (cfg.r, float(cfg.lora_alpha), sorted(cfg.target_modules))
-        wanted = (lora.rank, float(lora.alpha), sorted(lora.target_modules))
+        found = (cfg.r, float(cfg.lora_alpha), sorted(cfg.target_modules), _layers(cfg))
+        wanted = (lora.rank, float(lora.alpha), sorted(lora.target_modules), layers)
         if found != wanted:
             raise ModelLoadError(
-                f"{init_adapter}: adapter has (rank, alpha, targets) {found} but the run is "
-                f"configured for {wanted}; continue mode needs identical LoRA settings"
+                f"{init_adapter}: adapter has (rank, alpha, targets, layers) {found} but the run "
+                f"is configured for {wanted}; continue mode needs identical LoRA settings"
             )
     else:
         config = LoraConfig(
@@ -80,6 +81,7 @@ def attach_lora(
             lora_alpha=lora.alpha,
             lora_dropout=lora.dropout,
             target_modules=list(lora.target_modules),
+            layers_to_transform=layers,
             bias="none",
             task_type="CAUSAL_LM",
         )
@@ -87,6 +89,32 @@ def attach_lora(
     if lora.dropout > 0 and lora.dropout_on == "rank":
         _move_dropout_to_rank(peft_model, lora.dropout)
     return peft_model
+
+
+def adapted_layers(model: PreTrainedModel, lora: LoraSettings) -> list[int] | None:
+    """Indices of the decoder layers that get an adapter (``lora.last_layers``), None for all."""
+    if lora.last_layers is None:
+        return None
+    total = getattr(model.config, "num_hidden_layers", None)
+    if not isinstance(total, int):
+        raise ModelLoadError(
+            "lora.last_layers needs the model's number of decoder layers, but its config has "
+            "no num_hidden_layers; remove lora.last_layers to adapt every layer"
+        )
+    if lora.last_layers > total:
+        raise ModelLoadError(
+            f"lora.last_layers = {lora.last_layers}, but the model has only {total} decoder "
+            "layers; use at most that many, or null for all"
+        )
+    return list(range(total - lora.last_layers, total))
+
+
+def _layers(cfg: object) -> list[int] | None:
+    """The layer indices a saved adapter was made for (None: all), as a sorted list."""
+    found = getattr(cfg, "layers_to_transform", None)
+    if found is None:
+        return None
+    return sorted([found] if isinstance(found, int) else found)
 
 
 class _RankDropout:

@@ -142,7 +142,9 @@ class TorchPeftBackend:
             f"{job.name}: {len(setup.encoded)} examples, {n_tokens:,} tokens/epoch, "
             f"{plan.steps_per_epoch} steps/epoch x "
             f"{job.settings.epochs} epochs -> {plan.total_steps} steps; LoRA r={lora.rank} "
-            f"alpha={lora.alpha:g} on {','.join(lora.target_modules)} = {n_trainable:,} "
+            f"alpha={lora.alpha:g} on {','.join(lora.target_modules)}"
+            f"{f' of the last {lora.last_layers} layers' if lora.last_layers else ''} = "
+            f"{n_trainable:,} "
             f"trainable parameters; {setup.precision} on {self.dist.device} "
             f"x{self.dist.world_size}"
         )
