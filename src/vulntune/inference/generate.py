@@ -5,8 +5,9 @@
 length and cut into batches, left-padded (with the attention mask and position ids that make
 a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
 row stops at the end of sequence; finished rows are dropped from the batch and the cache, so
-they cost nothing further. Analysis prompts are decoded under the layout's constraint
-(``structured.py``) unless ``structured=False``.
+they cost nothing further. Unless ``structured=False``, analysis answers are decoded under the
+layout's constraint (``structured.py``) and code fixes under the diff constraint
+(``diff_constraint.py``: the old lines of each hunk are the prompt's code).
 
 Greedy decoding with the same weights gives the same text batched or one by one (tested);
 batching only changes how many rows share each forward pass.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -26,7 +27,10 @@ from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter
 
 if TYPE_CHECKING:
+    from vulntune.inference.diff_constraint import DiffConstraint
     from vulntune.inference.structured import AnalysisConstraint
+
+    Constraint = AnalysisConstraint | DiffConstraint
 
 Task = Literal["analysis", "codefix"]
 
@@ -63,6 +67,7 @@ class Generator:
         self.settings = settings or GenerationSettings()
         self.stop_ids = _stop_ids(self.tokenizer)
         self._constraint: AnalysisConstraint | None = None
+        self._diff_constraint: DiffConstraint | None = None
 
     # -- public API ---------------------------------------------------------------------
 
@@ -78,11 +83,18 @@ class Generator:
     ) -> list[str]:
         """The model's answers to user ``prompts`` (greedy), in the order given.
 
-        ``structured`` applies to analysis prompts: the closed fields can only take allowed
-        values and the CWE name is written from the catalogue. ``batch_size=1`` decodes one
-        prompt at a time (the reference batched decoding is compared with)."""
+        ``structured``: for analysis, the closed fields can only take allowed values and the
+        CWE name is written from the catalogue; for code fixes, the context and removed lines
+        of a diff are the prompt's code and hunk headers are counted from their bodies.
+        ``batch_size=1`` decodes one prompt at a time (the reference batched decoding is
+        compared with)."""
         ids = [self.prompt_ids(p) for p in prompts]
-        constraint = self.analysis_constraint() if structured and task == "analysis" else None
+        constraint: Constraint | None = None
+        if structured:
+            constraint = (
+                self.analysis_constraint() if task == "analysis" else self.diff_constraint()
+            )
+        states = [constraint.start(p) if constraint else None for p in prompts]
         max_new = self.settings.max_new_tokens[task]
         size = max(1, batch_size or self.settings.batch_size)
         # Longest first: similar lengths share a batch, so little padding is computed.
@@ -91,10 +103,14 @@ class Generator:
         with _progress(show_progress, description or f"generating ({task})", len(ids)) as bump:
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
-                texts = self._batch([ids[i] for i in chunk], max_new, constraint, bump)
+                rows = [states[i] for i in chunk]
+                texts = self._batch([ids[i] for i in chunk], max_new, constraint, bump, rows)
                 for i, tokens in zip(chunk, texts, strict=True):
                     outputs[i] = tokens
-        return [self._decode(tokens) for tokens in outputs]
+        texts = [self._decode(tokens) for tokens in outputs]
+        if constraint is None:
+            return texts
+        return [constraint.finish(row, text) for row, text in zip(states, texts, strict=True)]
 
     def complete(self, prompt: str, max_new_tokens: int = 200, system: str | None = None) -> str:
         """The model's answer to one user prompt (greedy, unconstrained)."""
@@ -116,10 +132,19 @@ class Generator:
             self._constraint = AnalysisConstraint.for_tokenizer(self.tokenizer, self.stop_ids)
         return self._constraint
 
+    def diff_constraint(self) -> DiffConstraint:
+        """The structured-decoding constraint for code fixes (built once)."""
+        if self._diff_constraint is None:
+            from vulntune.inference.diff_constraint import DiffConstraint
+
+            self._diff_constraint = DiffConstraint.for_tokenizer(self.tokenizer, self.stop_ids)
+        return self._diff_constraint
+
     def close(self) -> None:
         """Drop the model's weights so that the next model can be loaded in their place."""
         self.model = None  # type: ignore[assignment]
         self._constraint = None
+        self._diff_constraint = None
 
     # -- decoding -----------------------------------------------------------------------
 
@@ -135,8 +160,9 @@ class Generator:
         self,
         prompts: list[list[int]],
         max_new: int,
-        constraint: AnalysisConstraint | None,
+        constraint: Constraint | None,
         bump: ProgressCallback | None,
+        states: Sequence[Any] | None = None,
     ) -> list[list[int]]:
         """Greedy continuations (without the stop token) of left-padded ``prompts``."""
         n, width = len(prompts), max(len(p) for p in prompts)
@@ -154,7 +180,8 @@ class Generator:
         cache, logits = out.cache, out.logits[:, -1, :]
         next_position = positions[:, -1] + 1
         live = list(range(n))  # the original row of each row still in the batch
-        states = [constraint.start() if constraint else None for _ in range(n)]
+        if states is None:
+            states = [None] * n
         outputs: list[list[int]] = [[] for _ in range(n)]
         for _ in range(max_new):
             chosen: list[int] = []

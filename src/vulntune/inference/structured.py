@@ -130,8 +130,13 @@ class AnalysisConstraint:
 
     # -- per row --------------------------------------------------------------------------
 
-    def start(self) -> RowState:
+    def start(self, prompt: str = "") -> RowState:
+        """A row at the start of the layout (the prompt does not change the layout)."""
         return RowState(self.layout.start)
+
+    def finish(self, row: RowState, text: str) -> str:
+        """The decoded answer as it stands: the layout needs no rewriting afterwards."""
+        return text
 
     def choose(self, row: RowState, logits: torch.Tensor) -> int:
         """The greedy token for ``row`` under the constraint (forced text first)."""
