@@ -24,10 +24,10 @@ def test_results_and_predictions_are_published_at_the_manifest_paths(trained_run
     assert evaluated.report_path == files.report and files.report.is_file()
     for name in ("base", "stage1", "final"):
         records = [json.loads(line) for line in files.predictions[name].read_text().splitlines()]
-        # Every analysis example twice (with and without structure), every fix once.
+        # Every example twice: with and without structured decoding.
         tasks = [(r["task"], r["structured"]) for r in records]
         assert tasks.count(("analysis", True)) == tasks.count(("analysis", False)) == 5
-        assert tasks.count(("codefix", None)) == 4
+        assert tasks.count(("codefix", True)) == tasks.count(("codefix", False)) == 4
         assert all(r["reference"] and "score" in r for r in records)
 
 
@@ -42,6 +42,7 @@ def test_results_have_the_documented_keys(evaluated):
             assert 0.0 <= model["analysis_unstructured"][key] <= 1.0
         for key in ("diff_parse_rate", "applies_rate", "exact_match"):
             assert 0.0 <= model["codefix"][key] <= 1.0
+            assert 0.0 <= model["codefix_unstructured"][key] <= 1.0
         assert model["codefix"]["dependency_n"] == 2
     assert set(results["baselines"]) == {"majority", "keyword"}
     assert set(results["retention"]) >= {"cwe_accuracy", "severity_accuracy", "parse_rate"}

@@ -91,6 +91,14 @@ def test_a_diff_that_does_not_apply():
     assert not score.exact_match and "app.py" in (score.problem or "")
 
 
+def test_a_diff_of_context_lines_only_does_not_count_as_applying():
+    context_only = "--- a/app.py\n+++ b/app.py\n@@ -4,2 +4,2 @@\n def run(cmd):\n     return 0\n"
+    context_only = context_only.replace("     return 0", "     subprocess.call(cmd, shell=True)")
+    score = score_codefix(_fix(context_only), REFERENCE, prompt_facts(PROMPT))
+    assert score.diff_parsed and not score.applies and not score.applies_recount
+    assert score.problem == "the diff changes nothing"
+
+
 def test_wrong_hunk_counts_apply_only_with_recount():
     diff = make_diff("app.py", OLD, NEW)
     miscounted = diff.replace("@@ -3,4 +3,4 @@", "@@ -3,5 +3,5 @@")

@@ -83,6 +83,8 @@ def results_table(results: dict[str, Any]) -> list[str]:
         ("codefix", "exact_match"),
         ("codefix", "dependency_fix_rate"),
         ("codefix", "patched_parse_rate"),
+        ("codefix_unstructured", "applies_rate"),
+        ("codefix_unstructured", "exact_match"),
     ]
     header = f"{'metric':<42}" + "".join(f"{name:>18}" for name, _ in columns)
     lines = [header]

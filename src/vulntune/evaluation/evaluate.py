@@ -1,8 +1,8 @@
 """`vulntune evaluate`: the run's models and baselines on its test split, with retention.
 
 :func:`evaluate_run` generates answers for every test prompt with the base model, the
-Stage-1 model and the final model (analysis twice: with and without structured decoding;
-one model in memory at a time), scores them (``metrics.py``), scores the baselines
+Stage-1 model and the final model (analysis and code fixes twice: with and without structured
+decoding; one model in memory at a time), scores them (``metrics.py``), scores the baselines
 (``baselines.py``) and publishes, at the manifest's paths: ``results.json``, one predictions
 JSONL per model, and the HTML report.
 
@@ -147,7 +147,8 @@ def evaluate_run(
         "counts": {"analysis": len(split.analysis), "codefix": len(split.codefix)},
         "structured_decoding": {
             "default": True,
-            "keys": "analysis is with structured decoding, analysis_unstructured without",
+            "keys": "analysis and codefix are with structured decoding, "
+            "analysis_unstructured and codefix_unstructured without",
         },
         "headline": {"applies_rate": "strict (git apply --check); applies_rate_recount beside it"},
         "models": results_models,
@@ -268,29 +269,31 @@ def _evaluate_model(
             _record(item, "analysis", structured, text, score.__dict__)
             for item, text, score in zip(split.analysis, texts, scores, strict=True)
         ]
-    t0 = time.perf_counter()
-    texts = generator.generate(
-        [item.prompt for item in split.codefix],
-        "codefix",
-        show_progress=show_progress,
-        description=f"{name}: code fix",
-    )
-    entry["timing"]["codefix"] = round(time.perf_counter() - t0, 2)
-    fix_scores = [
-        score_codefix(text, item.reference, prompt_facts(item.prompt), item.meta)
-        for text, item in zip(texts, split.codefix, strict=True)
-    ]
-    entry["codefix"] = summarise_codefix(fix_scores).to_dict()
-    records += [
-        _record(
-            item,
+    for key, structured in (("codefix", True), ("codefix_unstructured", False)):
+        t0 = time.perf_counter()
+        texts = generator.generate(
+            [item.prompt for item in split.codefix],
             "codefix",
-            None,
-            text,
-            {**score.__dict__, "syntax_skipped": list(score.syntax_skipped)},
+            structured=structured,
+            show_progress=show_progress,
+            description=f"{name}: {key.replace('_', ' ').replace('codefix', 'code fix')}",
         )
-        for item, text, score in zip(split.codefix, texts, fix_scores, strict=True)
-    ]
+        entry["timing"][key] = round(time.perf_counter() - t0, 2)
+        fix_scores = [
+            score_codefix(text, item.reference, prompt_facts(item.prompt), item.meta)
+            for text, item in zip(texts, split.codefix, strict=True)
+        ]
+        entry[key] = summarise_codefix(fix_scores).to_dict()
+        records += [
+            _record(
+                item,
+                "codefix",
+                structured,
+                text,
+                {**score.__dict__, "syntax_skipped": list(score.syntax_skipped)},
+            )
+            for item, text, score in zip(split.codefix, texts, fix_scores, strict=True)
+        ]
     return entry, records
 
 

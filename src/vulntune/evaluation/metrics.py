@@ -18,6 +18,7 @@ from typing import Any
 from vulntune.datasets.completions import parse_analysis, parse_codefix
 from vulntune.datasets.cwe_catalogue import CweCatalogue
 from vulntune.datasets.unified_diff import (
+    ApplyResult,
     DiffParseError,
     apply_check,
     normalise_diff,
@@ -159,8 +160,12 @@ def score_codefix(
     except DiffParseError as exc:
         return CodefixScore(False, False, False, False, False if is_dependency else None, 0, 0,
                             problem=str(exc))  # fmt: skip
-    strict = apply_check(diff, files)
-    recount = strict if strict.applies else apply_check(diff, files, recount=True)
+    strict = _changes_something(apply_check(diff, files), files)
+    recount = (
+        strict
+        if strict.applies
+        else _changes_something(apply_check(diff, files, recount=True), files)
+    )
     exact = want is not None and _normalised(want) == normalised
     patched = strict.patched if strict.applies else recount.patched
     checked = still = 0
@@ -194,6 +199,14 @@ def score_codefix(
         syntax_skipped=tuple(skipped),
         problem=strict.problem,
     )
+
+
+def _changes_something(result: ApplyResult, files: Mapping[str, str]) -> ApplyResult:
+    """A diff of context lines only applies anywhere its lines are, and fixes nothing: it
+    does not count as applying."""
+    if result.applies and result.patched == dict(files):
+        return ApplyResult(applies=False, problem="the diff changes nothing")
+    return result
 
 
 def _normalised(diff: str) -> str | None:

@@ -37,6 +37,9 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("codefix", "exact_match", "fix: exact match (normalised)"),
     ("codefix", "dependency_fix_rate", "fix: writes a fixed version"),
     ("codefix", "patched_parse_rate", "fix: patched files still parse"),
+    ("codefix_unstructured", "diff_parse_rate", "unstructured: diff parses"),
+    ("codefix_unstructured", "applies_rate", "unstructured: diff applies"),
+    ("codefix_unstructured", "exact_match", "unstructured: diff exact match"),
 )
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}

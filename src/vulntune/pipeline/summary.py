@@ -24,6 +24,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("codefix", "diff_parse_rate", "diff parses"),
     ("codefix", "applies_rate", "diff applies"),
     ("codefix", "exact_match", "diff exact match"),
+    ("codefix_unstructured", "applies_rate", "diff applies, free decoding"),
 )
 
 
