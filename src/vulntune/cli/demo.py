@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from vulntune.cli.root import JsonOption, Output, ProgressOption, RunsDirOption
-from vulntune.pipeline.demo import DEMO_BASE_MODEL
+from vulntune.pipeline import DEMO_BASE_MODEL
 
 
 def demo_command(

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vulntune.pipeline import DEMO_BASE_MODEL
 from vulntune.pipeline.inputs import parse_report_arguments
 from vulntune.pipeline.run import PipelineResult, RunRequest, start_pipeline
 from vulntune.pipeline.settings import (
@@ -25,7 +26,6 @@ from vulntune.pipeline.settings import (
     merge_mappings,
 )
 
-DEMO_BASE_MODEL = "smollm2-135m"
 DEMO_CONFIG_NAME = "demo.toml"
 
 
