@@ -4,8 +4,10 @@
 :class:`~vulntune.models.prompt_format.PromptFormatter` (the code training uses), sorted by
 length and cut into batches, left-padded (with the attention mask and position ids that make
 a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
-row stops at the end of sequence; finished rows are dropped from the batch and the cache, so
-they cost nothing further. Analysis prompts are decoded under the layout's constraint
+row stops at the end of sequence, and a code-fix answer once its diff block has closed
+(:func:`~vulntune.datasets.completions.codefix_answer_closed`: nothing after it is read).
+Finished rows are fed padding until half the batch has finished, then dropped from the batch
+and the cache together. Analysis prompts are decoded under the layout's constraint
 (``structured.py``) unless ``structured=False``.
 
 Greedy decoding with the same weights gives the same text batched or one by one (tested);
@@ -14,14 +16,16 @@ batching only changes how many rows share each forward pass.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
 from vulntune.conversation import Message
+from vulntune.datasets.completions import codefix_answer_closed
 from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter
 
@@ -33,6 +37,9 @@ Task = Literal["analysis", "codefix"]
 # Enough for the five analysis lines (a CWE name runs to ~25 tokens, root cause and impact
 # to ~60 each) and for a fix sentence plus a diff of a few hunks.
 DEFAULT_MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 192, "codefix": 320}
+# Finished rows stay in the batch (fed padding) until this share of it has finished: dropping
+# rows copies the whole KV cache, which costs more than a step of a few idle rows.
+COMPACT_WHEN_FINISHED = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Generator:
         self.settings = settings or GenerationSettings()
         self.stop_ids = _stop_ids(self.tokenizer)
         self._constraint: AnalysisConstraint | None = None
+        self._last_logits_only = (
+            "logits_to_keep" in inspect.signature(self.model.forward).parameters
+        )
 
     # -- public API ---------------------------------------------------------------------
 
@@ -83,6 +93,7 @@ class Generator:
         prompt at a time (the reference batched decoding is compared with)."""
         ids = [self.prompt_ids(p) for p in prompts]
         constraint = self.analysis_constraint() if structured and task == "analysis" else None
+        closed = codefix_answer_closed if task == "codefix" else None
         max_new = self.settings.max_new_tokens[task]
         size = max(1, batch_size or self.settings.batch_size)
         # Longest first: similar lengths share a batch, so little padding is computed.
@@ -91,7 +102,7 @@ class Generator:
         with _progress(show_progress, description or f"generating ({task})", len(ids)) as bump:
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
-                texts = self._batch([ids[i] for i in chunk], max_new, constraint, bump)
+                texts = self._batch([ids[i] for i in chunk], max_new, constraint, bump, closed)
                 for i, tokens in zip(chunk, texts, strict=True):
                     outputs[i] = tokens
         return [self._decode(tokens) for tokens in outputs]
@@ -137,8 +148,10 @@ class Generator:
         max_new: int,
         constraint: AnalysisConstraint | None,
         bump: ProgressCallback | None,
+        closed: Callable[[str], bool] | None = None,
     ) -> list[list[int]]:
-        """Greedy continuations (without the stop token) of left-padded ``prompts``."""
+        """Greedy continuations (without the stop token) of left-padded ``prompts``. A row
+        also ends once ``closed`` says its text so far is done."""
         n, width = len(prompts), max(len(p) for p in prompts)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.full((n, width), pad, dtype=torch.long)
@@ -148,52 +161,81 @@ class Generator:
             mask[row, width - len(ids) :] = 1
         # Each row counts positions from its first real token, as it would alone.
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(
-            input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True
-        )
+        out = self._forward(input_ids, mask, positions, None)
         cache, logits = out.cache, out.logits[:, -1, :]
         next_position = positions[:, -1] + 1
-        live = list(range(n))  # the original row of each row still in the batch
-        states = [constraint.start() if constraint else None for _ in range(n)]
+        rows = list(range(n))  # the prompt of each row of the batch
+        running = [True] * n  # False: finished, left in the batch until the next compaction
+        states = [constraint.start() for _ in range(n)] if constraint is not None else []
         outputs: list[list[int]] = [[] for _ in range(n)]
         for _ in range(max_new):
-            chosen: list[int] = []
-            for j, row in enumerate(live):
-                state = states[row]
-                if constraint is not None and state is not None:
-                    token = constraint.choose(state, logits[j])
-                    constraint.advance(state, token)
-                else:
-                    token = int(logits[j].argmax())
-                chosen.append(token)
-            keep: list[int] = []
-            for j, (row, token) in enumerate(zip(live, chosen, strict=True)):
-                if token in self.stop_ids:
-                    continue
-                outputs[row].append(token)
-                if len(outputs[row]) < max_new:
-                    keep.append(j)
-            if bump is not None and len(keep) < len(live):
-                bump(len(live) - len(keep))
-            if not keep:
+            active = [j for j, on in enumerate(running) if on]
+            if constraint is None:
+                chosen = logits.argmax(dim=-1)[active].tolist()
+            else:
+                scores = logits if len(active) == len(rows) else logits[active]
+                chosen = constraint.choose_rows([states[rows[j]] for j in active], scores)
+            feed = [pad] * len(rows)  # finished rows are fed padding, their output unread
+            for j, token in zip(active, chosen, strict=True):
+                row = rows[j]
+                if constraint is not None:
+                    constraint.advance(states[row], token)
+                if token not in self.stop_ids:
+                    outputs[row].append(token)
+                    if len(outputs[row]) < max_new and not self._closes(outputs[row], closed):
+                        feed[j] = token
+                        continue
+                running[j] = False
+            finished = len(active) - sum(running)
+            if bump is not None and finished:
+                bump(finished)
+            left = sum(running)
+            if not left:
                 break
-            if len(keep) < len(live):
+            if len(rows) - left >= len(rows) * COMPACT_WHEN_FINISHED:
+                # Dropping rows copies the whole cache: done when enough rows finished that
+                # computing them no longer pays, not each time one finishes.
+                keep = [j for j, on in enumerate(running) if on]
                 index = torch.tensor(keep, dtype=torch.long)
                 cache.batch_select_indices(index)
                 mask, next_position = mask[index], next_position[index]
-                live = [live[j] for j in keep]
-                chosen = [chosen[j] for j in keep]
-            mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
-            out = self.model(
-                input_ids=torch.tensor(chosen, dtype=torch.long)[:, None],
-                attention_mask=mask,
-                position_ids=next_position[:, None],
-                cache=cache,
-                use_cache=True,
-            )
+                rows, feed, running = (
+                    [rows[j] for j in keep],
+                    [feed[j] for j in keep],
+                    [True] * left,
+                )
+            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
+            step_ids = torch.tensor(feed, dtype=torch.long)[:, None]
+            out = self._forward(step_ids, mask, next_position[:, None], cache)
             cache, logits = out.cache, out.logits[:, -1, :]
             next_position = next_position + 1
         return outputs
+
+    def _forward(
+        self,
+        input_ids: torch.Tensor,
+        mask: torch.Tensor,
+        positions: torch.Tensor,
+        cache: object | None,
+    ) -> Any:
+        """One forward pass; only the last position's logits are computed where the model
+        allows it (a prompt's other positions would cost a vocabulary-wide matmul each)."""
+        extra = {"logits_to_keep": 1} if self._last_logits_only else {}
+        return self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+            **extra,
+        )
+
+    def _closes(self, tokens: list[int], closed: Callable[[str], bool] | None) -> bool:
+        """True when ``closed`` calls the text of ``tokens`` done (a decode and a scan of a
+        few hundred tokens: tens of microseconds against a forward pass's tenths of a second)."""
+        return closed is not None and closed(
+            self.tokenizer.decode(tokens, skip_special_tokens=True)
+        )
 
 
 def load_generator(
