@@ -103,25 +103,6 @@ def test_a_closed_codefix_answer_stops_there_batched_and_alone(
     assert tiny_generator.generate(prompts, "analysis", structured=False, batch_size=6) == analysis
 
 
-@pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
-def test_finished_rows_left_in_the_batch_change_nothing(
-    tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch, share: float
-):
-    """Finished rows are dropped every step (0.0), once a share has finished, or only when
-    all have (1.0): the texts are those of one-by-one generation either way."""
-    import vulntune.inference.generate as generate
-
-    prompts = finding_prompts(6)
-    first = tiny_generator._batch([tiny_generator.prompt_ids(prompts[0])], 24, None, None)[0]
-    monkeypatch.setattr(tiny_generator, "stop_ids", tiny_generator.stop_ids | {first[3]})
-    alone = tiny_generator.generate(prompts, "codefix", batch_size=1)
-    monkeypatch.setattr(generate, "COMPACT_WHEN_FINISHED", share)
-    assert tiny_generator.generate(prompts, "codefix", batch_size=6) == alone
-    assert tiny_generator.generate(prompts, "analysis", batch_size=6) == (
-        tiny_generator.generate(prompts, "analysis", batch_size=1)
-    )
-
-
 def test_the_prompt_pass_computes_logits_for_the_last_position_only(
     tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch
 ):

@@ -6,9 +6,9 @@ length and cut into batches, left-padded (with the attention mask and position i
 a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
 row stops at the end of sequence, and a code-fix answer once its diff block has closed
 (:func:`~vulntune.datasets.completions.codefix_answer_closed`: nothing after it is read).
-Finished rows are fed padding until half the batch has finished, then dropped from the batch
-and the cache together. Analysis prompts are decoded under the layout's constraint
-(``structured.py``) unless ``structured=False``.
+Finished rows are dropped from the batch and the cache, so they cost nothing further.
+Analysis prompts are decoded under the layout's constraint (``structured.py``) unless
+``structured=False``.
 
 Greedy decoding with the same weights gives the same text batched or one by one (tested);
 batching only changes how many rows share each forward pass.
@@ -37,9 +37,6 @@ Task = Literal["analysis", "codefix"]
 # Enough for the five analysis lines (a CWE name runs to ~25 tokens, root cause and impact
 # to ~60 each) and for a fix sentence plus a diff of a few hunks.
 DEFAULT_MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 192, "codefix": 320}
-# Finished rows stay in the batch (fed padding) until this share of it has finished: dropping
-# rows copies the whole KV cache, which costs more than a step of a few idle rows.
-COMPACT_WHEN_FINISHED = 0.5
 
 
 @dataclass(frozen=True)
@@ -164,48 +161,38 @@ class Generator:
         out = self._forward(input_ids, mask, positions, None)
         cache, logits = out.cache, out.logits[:, -1, :]
         next_position = positions[:, -1] + 1
-        rows = list(range(n))  # the prompt of each row of the batch
-        running = [True] * n  # False: finished, left in the batch until the next compaction
+        live = list(range(n))  # the prompt of each row still in the batch
         states = [constraint.start() for _ in range(n)] if constraint is not None else []
         outputs: list[list[int]] = [[] for _ in range(n)]
         for _ in range(max_new):
-            active = [j for j, on in enumerate(running) if on]
             if constraint is None:
-                chosen = logits.argmax(dim=-1)[active].tolist()
+                chosen = logits.argmax(dim=-1).tolist()
             else:
-                scores = logits if len(active) == len(rows) else logits[active]
-                chosen = constraint.choose_rows([states[rows[j]] for j in active], scores)
-            feed = [pad] * len(rows)  # finished rows are fed padding, their output unread
-            for j, token in zip(active, chosen, strict=True):
-                row = rows[j]
+                chosen = constraint.choose_rows([states[row] for row in live], logits)
+            keep: list[int] = []
+            for j, (row, token) in enumerate(zip(live, chosen, strict=True)):
                 if constraint is not None:
                     constraint.advance(states[row], token)
-                if token not in self.stop_ids:
-                    outputs[row].append(token)
-                    if len(outputs[row]) < max_new and not self._closes(outputs[row], closed):
-                        feed[j] = token
-                        continue
-                running[j] = False
-            finished = len(active) - sum(running)
-            if bump is not None and finished:
-                bump(finished)
-            left = sum(running)
-            if not left:
+                if token in self.stop_ids:
+                    continue
+                outputs[row].append(token)
+                if len(outputs[row]) < max_new and not self._closes(outputs[row], closed):
+                    keep.append(j)
+            if bump is not None and len(keep) < len(live):
+                bump(len(live) - len(keep))
+            if not keep:
                 break
-            if len(rows) - left >= len(rows) * COMPACT_WHEN_FINISHED:
-                # Dropping rows copies the whole cache: done when enough rows finished that
-                # computing them no longer pays, not each time one finishes.
-                keep = [j for j, on in enumerate(running) if on]
+            if len(keep) < len(live):
+                # Dropping rows copies the cache once, about what each step's append to it
+                # copies anyway (12 ms for 16 rows of ~250 positions on SmolLM2); a finished
+                # row kept in the batch would cost its share of every later step.
                 index = torch.tensor(keep, dtype=torch.long)
                 cache.batch_select_indices(index)
                 mask, next_position = mask[index], next_position[index]
-                rows, feed, running = (
-                    [rows[j] for j in keep],
-                    [feed[j] for j in keep],
-                    [True] * left,
-                )
-            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
-            step_ids = torch.tensor(feed, dtype=torch.long)[:, None]
+                live = [live[j] for j in keep]
+                chosen = [chosen[j] for j in keep]
+            mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+            step_ids = torch.tensor(chosen, dtype=torch.long)[:, None]
             out = self._forward(step_ids, mask, next_position[:, None], cache)
             cache, logits = out.cache, out.logits[:, -1, :]
             next_position = next_position + 1
