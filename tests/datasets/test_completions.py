@@ -14,6 +14,7 @@ from vulntune.datasets.completions import (
     CompletionError,
     ParsedAnalysis,
     ParsedCodeFix,
+    codefix_answer_closed,
     parse_analysis,
     parse_codefix,
 )
@@ -179,3 +180,41 @@ def test_codefix_other_fenced_languages_are_not_diffs() -> None:
     assert parsed == ParsedCodeFix("Use this.", None)
     assert not parsed.complete
     assert parse_codefix("```diff\n```") == ParsedCodeFix(None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ("Fix: Escape it.\n```diff\n" + DIFF + "```\n", True),
+        ("Fix: Escape it.\n```diff\n" + DIFF + "```", False),  # the fence line is unfinished
+        ("Fix: Escape it.\n```diff\n" + DIFF + "```diff\n", False),  # opens, not closes
+        ("Fix: Escape it.\n```diff\n" + DIFF, False),
+        ("```\n```\n", True),  # the empty-fence loop
+        ("~~~patch\n" + DIFF + "```\n", False),  # closed only by the same fence character
+        ("Fix: Use this.\n```python\nprint(1)\n", False),  # not a diff block
+        # A fence inside a patched Markdown file is a context line, not the end.
+        ("```diff\n--- a/R.md\n+++ b/R.md\n@@ -1,1 +1,1 @@\n ```\n", False),
+        ("fix: Bump it\n" + DIFF + "\n\n", False),  # no fence: read to the end
+    ],
+)
+def test_a_codefix_answer_is_closed_by_its_first_diff_blocks_fence(text: str, closed: bool):
+    assert codefix_answer_closed(text) is closed
+
+
+_FENCE_HEAVY = st.lists(
+    st.sampled_from(
+        ["```", "```diff", "~~~", " ```", "```python", "Fix: a.", "-a", "+b", " c", ""]
+    ),
+    max_size=12,
+).map("\n".join)
+
+
+@given(_FENCE_HEAVY, st.text(max_size=40))
+def test_stopping_where_an_answer_is_closed_keeps_the_diff_parsed(head: str, tail: str):
+    """Generation stops at the first prefix the rule calls closed: whatever the model would
+    have written after it, the diff read from the shortened answer is the same."""
+    text = head + "\n" + tail
+    for end in range(len(text) + 1):
+        if codefix_answer_closed(text[:end]):
+            assert parse_codefix(text[:end]).diff == parse_codefix(text).diff
+            break

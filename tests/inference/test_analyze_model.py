@@ -7,9 +7,9 @@ from pathlib import Path
 from vulntune.inference import generate
 from vulntune.inference.analyze_model import (
     MAX_NEW_TOKENS,
-    OneByOneCompleter,
     batched_completer,
     default_completer,
+    one_by_one_completer,
 )
 from vulntune.inference.analyze_output import format_for_path
 from vulntune.inference.generate import GenerationSettings
@@ -49,17 +49,33 @@ def test_analyze_asks_the_batched_generator_by_default(monkeypatch):
     assert completer.__qualname__.startswith("batched_completer")
 
 
-def test_one_by_one_completer_asks_each_prompt_with_the_task_limit():
+def test_one_by_one_completer_asks_the_same_generator_one_prompt_at_a_time(monkeypatch):
     seen = []
 
     class FakeGenerator:
-        def complete(self, prompt, max_new_tokens):
-            seen.append((prompt, max_new_tokens))
-            return prompt.upper()
+        def generate(self, prompts, task, batch_size=None):
+            seen.append((list(prompts), task, batch_size))
+            return [p.upper() for p in prompts]
 
-    completer = OneByOneCompleter(FakeGenerator())  # type: ignore[arg-type]
+    loaded = []
+    monkeypatch.setattr(
+        generate,
+        "load_generator",
+        lambda path, fmt, settings: loaded.append(settings) or FakeGenerator(),
+    )
+    completer = one_by_one_completer(FAKE_MODEL)
+    assert loaded == [GenerationSettings(max_new_tokens=MAX_NEW_TOKENS)]
     assert completer(["x", "y"], "codefix") == ["X", "Y"]
-    assert seen == [("x", MAX_NEW_TOKENS["codefix"]), ("y", MAX_NEW_TOKENS["codefix"])]
+    assert seen == [(["x", "y"], "codefix", 1)]
+
+
+def test_the_batched_completer_takes_a_batch_size(monkeypatch):
+    loaded = []
+    monkeypatch.setattr(
+        generate, "load_generator", lambda path, fmt, settings: loaded.append(settings)
+    )
+    batched_completer(FAKE_MODEL, batch_size=32)
+    assert loaded == [GenerationSettings(batch_size=32, max_new_tokens=MAX_NEW_TOKENS)]
 
 
 def test_the_output_name_picks_the_format():

@@ -163,3 +163,16 @@ def test_generation_with_the_diff_constraint_on_tiny_random(tiny_generator: Gene
     alone = [tiny_generator.generate([p], "codefix", batch_size=1)[0] for p in (PROMPT,)]
     assert structured[0] == alone[0]
     assert isinstance(free[0], str)
+
+
+def test_choosing_for_all_rows_at_once_equals_choosing_row_by_row(constraint: DiffConstraint):
+    rows = [constraint.start(PROMPT) for _ in range(3)]
+    _feed(constraint, rows[1], HEAD)  # at the start of a hunk body
+    _feed(constraint, rows[2], HEAD + " def run(cmd):\n-    os.sys")  # copying a line
+    rng = torch.Generator().manual_seed(3)
+    for _ in range(20):
+        logits = torch.randn(3, len(constraint.vocab), generator=rng) * 5
+        together = constraint.choose_rows(rows, logits)
+        assert together == [constraint.choose(row, logits[j]) for j, row in enumerate(rows)]
+        for row, token in zip(rows, together, strict=True):
+            constraint.advance(row, token)

@@ -79,3 +79,42 @@ def test_smollm2_batched_and_one_by_one_give_identical_text():
     for prompts, task, structured in ((analysis, "analysis", True), (codefix, "codefix", False)):
         one = generator.generate(prompts, task, structured=structured, batch_size=1)
         assert generator.generate(prompts, task, structured=structured) == one, (task, structured)
+
+
+def test_a_closed_codefix_answer_stops_there_batched_and_alone(
+    tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch
+):
+    """The code-fix stop rule ends a row where it says the text is done, the same way in a
+    batch and alone (tiny-random writes no fences: a stand-in rule on its text)."""
+    import vulntune.inference.generate as generate
+
+    prompts = finding_prompts(6)
+    full = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    monkeypatch.setattr(generate, "codefix_answer_closed", lambda text: text.count("ick") >= 3)
+    alone = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    assert tiny_generator.generate(prompts, "codefix", batch_size=6) == alone
+    for long, short in zip(full, alone, strict=True):
+        assert long.startswith(short)
+        assert short.count("ick") == 3 or (short == long and long.count("ick") < 3)
+    assert alone != full
+    # Analysis answers have no such rule.
+    analysis = tiny_generator.generate(prompts, "analysis", structured=False, batch_size=6)
+    monkeypatch.undo()
+    assert tiny_generator.generate(prompts, "analysis", structured=False, batch_size=6) == analysis
+
+
+def test_the_prompt_pass_computes_logits_for_the_last_position_only(
+    tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch
+):
+    shapes: list[tuple[int, ...]] = []
+    forward = tiny_generator.model.forward
+
+    def recording(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        shapes.append(tuple(out.logits.shape))
+        return out
+
+    monkeypatch.setattr(tiny_generator.model, "forward", recording)
+    tiny_generator.generate(finding_prompts(3), "codefix", batch_size=3)
+    vocab = len(tiny_generator.tokenizer)
+    assert shapes[0][:2] == (3, 1) and shapes[0][2] >= vocab

@@ -125,6 +125,36 @@ def test_layout_rejects_ambiguous_choices_and_walks_characters():
     assert layout.determined_text(layout.start) == "K: "
 
 
+def test_choosing_for_many_rows_at_once_is_choosing_row_by_row(tiny_constraint):
+    """Rows in different layout states (forced text, closed choices, free lines, ended) and
+    random logits: one masked argmax over the batch picks what each row picks alone."""
+    import copy
+
+    rng = torch.Generator().manual_seed(7)
+    rows = [tiny_constraint.start() for _ in range(6)]
+    model_chose = forced = 0
+    for step in range(150):
+        logits = torch.randn(len(rows), len(tiny_constraint.vocab), generator=rng) * 5
+        alone = []
+        for j, row in enumerate(rows):
+            copied = copy.deepcopy(row)
+            without_model = tiny_constraint._without_model(copied)
+            if without_model is None:  # the model chooses: its masked argmax
+                mask = tiny_constraint.mask(copied.state)
+                alone.append(int(logits[j].masked_fill(~mask, float("-inf")).argmax()))
+                model_chose += 1
+            else:
+                alone.append(without_model)
+                forced += 1
+        assert tiny_constraint.choose_rows(rows, logits) == alone, step
+        for row, token in zip(rows, alone, strict=True):
+            tiny_constraint.advance(row, token)
+        if step < len(rows):  # rows start at different steps, so their states differ
+            rows[step] = tiny_constraint.start()
+        rows = [tiny_constraint.start() if row.state is None else row for row in rows]
+    assert model_chose > 150 and forced > 150
+
+
 def test_batched_and_one_by_one_structured_generation_give_identical_text(
     tiny_generator: Generator, catalogue
 ):

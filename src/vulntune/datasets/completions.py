@@ -223,20 +223,43 @@ def parse_codefix(text: str) -> ParsedCodeFix:
     return ParsedCodeFix(sentence=sentence, diff=_diff_block(lines))
 
 
-def _diff_block(lines: list[str]) -> str | None:
-    body: list[str] | None = None
+def codefix_answer_closed(text: str) -> bool:
+    """True once the first diff block :func:`parse_codefix` reads has its closing fence on a
+    finished line: nothing written after it changes the diff parsed, so generation may stop
+    there. (Only a ``Fix:`` line written after the block would be lost; the layout puts it
+    before.) An empty block, the loop small models fall into (```` ```\n```\n ````),
+    counts as closed."""
+    lines = text.split("\n")[:-1]  # the last piece is not a finished line yet
+    fence = _diff_fence(lines)
+    if fence is None:
+        return False
+    index, closing = fence
+    return any(closing.match(line) for line in lines[index + 1 :])
+
+
+def _diff_fence(lines: list[str]) -> tuple[int, re.Pattern[str]] | None:
+    """The first fence line opening a diff block (``diff``, ``patch``, ``udiff`` or no
+    language), with the pattern of the line that closes it; None when there is none."""
     for index, line in enumerate(lines):
         fence = _FENCE.match(line)
         if fence and fence.group(3).lower() in ("", "diff", "patch", "udiff"):
             # The closing fence is indented no deeper than the opening one, so a diff's
             # context line " ```" (a fence inside a patched Markdown file) does not close it.
             closing = re.compile(rf"^ {{0,{len(fence.group(1))}}}{fence.group(2)[0]}{{3,}}\s*$")
-            body = []
-            for inner in lines[index + 1 :]:
-                if closing.match(inner):
-                    break
-                body.append(inner)
-            break
+            return index, closing
+    return None
+
+
+def _diff_block(lines: list[str]) -> str | None:
+    body: list[str] | None = None
+    fence = _diff_fence(lines)
+    if fence is not None:
+        index, closing = fence
+        body = []
+        for inner in lines[index + 1 :]:
+            if closing.match(inner):
+                break
+            body.append(inner)
     if body is None:
         start = next((i for i, line in enumerate(lines) if _DIFF_START.match(line)), None)
         body = lines[start:] if start is not None else []

@@ -6,8 +6,9 @@ loop independent of how generation is done (one by one, batched, with structured
 and lets tests script the model's answers.
 
 :func:`default_completer` is the one place that decides which generator backs the completer.
-It is the batched generator with structured decoding of the analysis layout; the one-by-one
-greedy :class:`~vulntune.inference.generate.Generator` remains as the benchmark's peer.
+It is the batched generator with structured decoding of the analysis layout; the same
+generator answering one prompt at a time (:class:`OneByOneCompleter`, the same texts) is the
+benchmark's peer.
 """
 
 from __future__ import annotations
@@ -99,33 +100,36 @@ def model_from_spec(spec: str) -> AnalysisModel:
 
 
 class OneByOneCompleter:
-    """A :data:`Completer` over the greedy one-by-one :class:`Generator`: each prompt is
-    generated on its own, up to ``MAX_NEW_TOKENS[task]`` new tokens."""
+    """A :data:`Completer` that generates each prompt on its own (``batch_size=1``) with the
+    batched completer's settings: structured analysis, the code-fix stop rule and
+    ``MAX_NEW_TOKENS[task]``, so it writes the same texts, only without sharing passes."""
 
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
 
     def __call__(self, prompts: Sequence[str], task: Task) -> list[str]:
-        limit = MAX_NEW_TOKENS[task]
-        return [self.generator.complete(prompt, max_new_tokens=limit) for prompt in prompts]
+        return list(self.generator.generate(list(prompts), task, batch_size=1))
 
 
 def one_by_one_completer(model: AnalysisModel) -> Completer:
-    """The model loaded once, answering prompts one at a time."""
-    from vulntune.inference.generate import Generator
-
-    return OneByOneCompleter(Generator(model.path, model.prompt_format))
-
-
-def batched_completer(model: AnalysisModel) -> Completer:
-    """The batched generator with structured decoding of the analysis layout: prompts are
-    sorted by length and batched, the closed fields (CWE, severity, category) constrained and
-    the CWE name written from the catalogue."""
+    """The model loaded once, answering prompts one at a time (the benchmark's peer)."""
     from vulntune.inference.generate import GenerationSettings, load_generator
 
-    generator = load_generator(
-        model.path, model.prompt_format, GenerationSettings(max_new_tokens=dict(MAX_NEW_TOKENS))
-    )
+    settings = GenerationSettings(max_new_tokens=dict(MAX_NEW_TOKENS))
+    return OneByOneCompleter(load_generator(model.path, model.prompt_format, settings))
+
+
+def batched_completer(model: AnalysisModel, batch_size: int | None = None) -> Completer:
+    """The batched generator with structured decoding of the analysis layout: prompts are
+    sorted by length and batched (``batch_size`` rows, the settings' default when None), the
+    closed fields (CWE, severity, category) constrained and the CWE name written from the
+    catalogue."""
+    from vulntune.inference.generate import GenerationSettings, load_generator
+
+    settings = GenerationSettings(max_new_tokens=dict(MAX_NEW_TOKENS))
+    if batch_size is not None:
+        settings = GenerationSettings(batch_size=batch_size, max_new_tokens=dict(MAX_NEW_TOKENS))
+    generator = load_generator(model.path, model.prompt_format, settings)
 
     def complete(prompts: Sequence[str], task: Task) -> list[str]:
         return list(generator.generate(list(prompts), task))
@@ -135,5 +139,6 @@ def batched_completer(model: AnalysisModel) -> Completer:
 
 def default_completer(model: AnalysisModel) -> Completer:
     """The completer `analyze` uses: the batched, structured generator (one-by-one
-    generation stays available as :func:`one_by_one_completer`, the benchmark's peer)."""
+    generation of the same texts stays available as :func:`one_by_one_completer`, the
+    benchmark's peer)."""
     return batched_completer(model)

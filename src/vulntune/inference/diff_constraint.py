@@ -30,7 +30,7 @@ only rules out diffs that cannot apply to the code it was shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -127,6 +127,20 @@ class DiffConstraint:
         if not bool(mask.any()):
             return self.end_id  # cannot happen with a byte-level vocabulary; never loop
         return int(logits.masked_fill(~mask, float("-inf")).argmax())
+
+    def choose_rows(self, rows: Sequence[DiffRow], logits: torch.Tensor) -> list[int]:
+        """:meth:`choose` for every row at once (``logits[j]`` scores row ``j``), with one
+        masked argmax over the rows that are not done."""
+        chosen = [self.end_id] * len(rows)
+        live = [j for j, row in enumerate(rows) if row.mode != "done"]
+        if not live:
+            return chosen
+        masks = torch.stack([self.mask(rows[j]) for j in live])
+        scores = logits if len(live) == len(rows) else logits[live]
+        picked = scores.masked_fill(~masks, float("-inf")).argmax(dim=-1).tolist()
+        for j, token, allowed in zip(live, picked, masks.any(dim=-1).tolist(), strict=True):
+            chosen[j] = token if allowed else self.end_id
+        return chosen
 
     def mask(self, row: DiffRow) -> torch.Tensor:
         """The tokens allowed next for ``row``."""

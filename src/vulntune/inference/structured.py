@@ -25,7 +25,7 @@ Masks depend only on the row's layout state, so they are computed once per state
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -140,6 +140,34 @@ class AnalysisConstraint:
 
     def choose(self, row: RowState, logits: torch.Tensor) -> int:
         """The greedy token for ``row`` under the constraint (forced text first)."""
+        return self.choose_rows([row], logits[None, :])[0]
+
+    def choose_rows(self, rows: Sequence[RowState], logits: torch.Tensor) -> list[int]:
+        """The greedy token of each row, ``logits[j]`` scoring row ``j``'s next token: what
+        :meth:`choose` picks row by row, with one masked argmax over the rows whose token the
+        model chooses (rows with forced text do not look at their logits)."""
+        chosen: list[int] = []
+        free: list[int] = []
+        masks: list[torch.Tensor] = []
+        for j, row in enumerate(rows):
+            token = self._without_model(row)
+            if token is None:
+                assert row.state is not None  # a row without a state has its end forced
+                free.append(j)
+                masks.append(self.mask(row.state))
+                token = -1  # filled in below
+            chosen.append(token)
+        if free:
+            scores = logits if len(free) == len(rows) else logits[free]
+            blocked = ~torch.stack(masks)
+            picked = scores.masked_fill(blocked, float("-inf")).argmax(dim=-1).tolist()
+            for j, token in zip(free, picked, strict=True):
+                chosen[j] = token
+        return chosen
+
+    def _without_model(self, row: RowState) -> int | None:
+        """The token the layout forces on ``row`` (queued forced text, the end, the end of a
+        full free line), or None when the model chooses."""
         if row.forced:
             return row.forced[0]
         state = row.state
@@ -152,9 +180,7 @@ class AnalysisConstraint:
         line = self.layout.free_line(state)
         if line is not None and row.line_tokens >= line.max_tokens and state.has_content:
             return self._end_line(state)
-        mask = self.mask(state)
-        masked = logits.masked_fill(~mask, float("-inf"))
-        return int(masked.argmax())
+        return None
 
     def advance(self, row: RowState, token: int) -> None:
         """Move ``row`` past ``token`` (which :meth:`choose` allowed)."""
