@@ -6,6 +6,7 @@ from pathlib import Path
 
 from vulntune.inference import generate
 from vulntune.inference.analyze_model import (
+    BATCH_SIZE,
     MAX_NEW_TOKENS,
     batched_completer,
     default_completer,
@@ -36,7 +37,7 @@ def test_batched_completer_hands_whole_lists_to_the_generator(monkeypatch):
         (
             FAKE_MODEL.path,
             FAKE_MODEL.prompt_format,
-            GenerationSettings(max_new_tokens=MAX_NEW_TOKENS),
+            GenerationSettings(batch_size=BATCH_SIZE, max_new_tokens=MAX_NEW_TOKENS),
         )
     ]
     assert completer(("a", "b", "c"), "analysis") == ["analysis:a", "analysis:b", "analysis:c"]

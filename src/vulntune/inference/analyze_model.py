@@ -32,6 +32,9 @@ Completer = Callable[[Sequence[str], Task], list[str]]
 # lines (about 80-120 tokens); a fix is one sentence plus a diff with two context lines
 # around each change, which a hunk or two fills.
 MAX_NEW_TOKENS: dict[Task, int] = {"analysis": 160, "codefix": 320}
+# Rows per batch: all the prompts of one call (analyze.PROMPTS_PER_CALL). On 2 AVX2 cores with
+# SmolLM2-135M, 107 findings took 554 s at 32 rows against 662 s at 16 (benchmarks/RESULTS.md).
+BATCH_SIZE = 32
 
 ModelSource = Literal["run", "model"]
 
@@ -121,14 +124,14 @@ def one_by_one_completer(model: AnalysisModel) -> Completer:
 
 def batched_completer(model: AnalysisModel, batch_size: int | None = None) -> Completer:
     """The batched generator with structured decoding of the analysis layout: prompts are
-    sorted by length and batched (``batch_size`` rows, the settings' default when None), the
+    sorted by length and batched (``batch_size`` rows, :data:`BATCH_SIZE` when None), the
     closed fields (CWE, severity, category) constrained and the CWE name written from the
     catalogue."""
     from vulntune.inference.generate import GenerationSettings, load_generator
 
-    settings = GenerationSettings(max_new_tokens=dict(MAX_NEW_TOKENS))
-    if batch_size is not None:
-        settings = GenerationSettings(batch_size=batch_size, max_new_tokens=dict(MAX_NEW_TOKENS))
+    settings = GenerationSettings(
+        batch_size=batch_size or BATCH_SIZE, max_new_tokens=dict(MAX_NEW_TOKENS)
+    )
     generator = load_generator(model.path, model.prompt_format, settings)
 
     def complete(prompts: Sequence[str], task: Task) -> list[str]:
