@@ -80,7 +80,8 @@ def block(base_model: str, wall: float, result: dict[str, Any], command: str) ->
                 f"## The demo on `{base_model}` (`benchmarks/demo_time.py`): `vulntune demo`",
                 "",
                 f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {cpu_kind()}; "
-                f"load average at the end {load:.1f} (other helpers' work shared the machine)",
+                f"load average at the end {load:.1f} (the demo alone keeps it near 2 on two "
+                "cores; more means other work shared the machine)",
                 f"- command: `{command}`; base model `{base_model}`; the configuration shipped in "
                 "`src/vulntune/pipeline/demo.toml`",
                 f"- wall time: **{wall:.0f} s** (target < {TARGET_S} s: "
