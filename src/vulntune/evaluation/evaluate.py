@@ -249,52 +249,45 @@ def _evaluate_model(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     entry: dict[str, Any] = {"timing": {}}
     records: list[dict[str, Any]] = []
-    prompts = [item.prompt for item in split.analysis]
-    for key, structured in (("analysis", True), ("analysis_unstructured", False)):
-        t0 = time.perf_counter()
-        texts = generator.generate(
-            prompts,
-            "analysis",
-            structured=structured,
-            show_progress=show_progress,
-            description=f"{name}: {key.replace('_', ' ')}",
-        )
-        entry["timing"][key] = round(time.perf_counter() - t0, 2)
-        scores = [
-            score_analysis(text, item.reference, catalogue)
-            for text, item in zip(texts, split.analysis, strict=True)
-        ]
-        entry[key] = summarise_analysis(scores).to_dict()
-        records += [
-            _record(item, "analysis", structured, text, score.__dict__)
-            for item, text, score in zip(split.analysis, texts, scores, strict=True)
-        ]
-    for key, structured in (("codefix", True), ("codefix_unstructured", False)):
-        t0 = time.perf_counter()
-        texts = generator.generate(
-            [item.prompt for item in split.codefix],
-            "codefix",
-            structured=structured,
-            show_progress=show_progress,
-            description=f"{name}: {key.replace('_', ' ').replace('codefix', 'code fix')}",
-        )
-        entry["timing"][key] = round(time.perf_counter() - t0, 2)
-        fix_scores = [
-            score_codefix(text, item.reference, prompt_facts(item.prompt), item.meta)
-            for text, item in zip(texts, split.codefix, strict=True)
-        ]
-        entry[key] = summarise_codefix(fix_scores).to_dict()
-        records += [
-            _record(
-                item,
-                "codefix",
-                structured,
-                text,
-                {**score.__dict__, "syntax_skipped": list(score.syntax_skipped)},
+    passes: tuple[tuple[Task, Sequence[TestItem]], ...] = (
+        ("analysis", split.analysis),
+        ("codefix", split.codefix),
+    )
+    for task, items in passes:
+        prompts = [item.prompt for item in items]
+        for structured in (True, False):
+            key = task if structured else f"{task}_unstructured"
+            t0 = time.perf_counter()
+            texts = generator.generate(
+                prompts,
+                task,
+                structured=structured,
+                show_progress=show_progress,
+                description=f"{name}: {key.replace('_', ' ').replace('codefix', 'code fix')}",
             )
-            for item, text, score in zip(split.codefix, texts, fix_scores, strict=True)
-        ]
+            entry["timing"][key] = round(time.perf_counter() - t0, 2)
+            if task == "analysis":
+                scores: list[Any] = [
+                    score_analysis(text, item.reference, catalogue)
+                    for text, item in zip(texts, items, strict=True)
+                ]
+                entry[key] = summarise_analysis(scores).to_dict()
+            else:
+                scores = [
+                    score_codefix(text, item.reference, prompt_facts(item.prompt), item.meta)
+                    for text, item in zip(texts, items, strict=True)
+                ]
+                entry[key] = summarise_codefix(scores).to_dict()
+            records += [
+                _record(item, task, structured, text, _fields(score))
+                for item, text, score in zip(items, texts, scores, strict=True)
+            ]
     return entry, records
+
+
+def _fields(score: object) -> dict[str, Any]:
+    """A score's fields for a predictions record (tuples as JSON lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(score).items()}
 
 
 def _record(
