@@ -176,7 +176,8 @@ class Generator:
         states: Sequence[Any] | None = None,
     ) -> list[list[int]]:
         """Greedy continuations (without the stop token) of left-padded ``prompts``. A row
-        also ends once ``closed`` says its text so far is done."""
+        also ends once ``closed`` says its text so far is done. A ``constraint`` needs one row
+        state per prompt in ``states`` (from its ``start``, which reads the prompt)."""
         n, width = len(prompts), max(len(p) for p in prompts)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.full((n, width), pad, dtype=torch.long)
@@ -190,8 +191,8 @@ class Generator:
         cache, logits = out.cache, out.logits[:, -1, :]
         next_position = positions[:, -1] + 1
         live = list(range(n))  # the prompt of each row still in the batch
-        if constraint is not None and states is None:
-            states = [constraint.start("") for _ in range(n)]
+        if constraint is not None and (states is None or len(states) != n):
+            raise ValueError("a constrained batch needs one row state per prompt")
         outputs: list[list[int]] = [[] for _ in range(n)]
         for _ in range(max_new):
             if constraint is None:
