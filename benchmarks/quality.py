@@ -46,9 +46,12 @@ class Variant:
     configuration: RunConfiguration
 
 
-def variants(base_model: str, max_steps: int | None) -> list[Variant]:
-    """The two configurations: the demo's (default replay) and the same with no replay."""
-    base = demo_config_mapping(base_model)
+def variants(base_model: str, max_steps: int | None, evaluation_limit: int = 32) -> list[Variant]:
+    """The two configurations: the demo's (default replay) and the same with no replay, each
+    evaluated on up to ``evaluation_limit`` test examples per task (the demo uses 16)."""
+    base = merge_mappings(
+        demo_config_mapping(base_model), {"pipeline": {"evaluation_limit": evaluation_limit}}
+    )
     if max_steps is not None:
         base = merge_mappings(
             base, {"stage1": {"max_steps": max_steps}, "stage2": {"max_steps": max_steps}}
@@ -183,10 +186,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-steps", type=int, default=None, help="cap optimizer steps per stage (checks only)"
     )
+    parser.add_argument(
+        "--evaluation-limit",
+        type=int,
+        default=32,
+        help="test examples per task each model is evaluated on (default 32)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     args = parser.parse_args(argv)
     if args.max_steps is not None and args.max_steps < 1:
         parser.error("--max-steps must be at least 1")
+    if args.evaluation_limit < 1:
+        parser.error("--evaluation-limit must be at least 1")
     if not args.pairs.is_file():
         parser.error(f"--pairs: {args.pairs} is not a file")
     return args
@@ -194,7 +205,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    chosen = [v for v in variants(args.base_model, args.max_steps)
+    chosen = [v for v in variants(args.base_model, args.max_steps, args.evaluation_limit)
               if not args.only or v.name in args.only]  # fmt: skip
     if args.dry_run:
         plan = [

@@ -37,6 +37,12 @@ def test_the_dry_run_plans_replay_and_no_replay_on_the_same_configuration(qualit
     assert replay["pairs"].endswith("benchmarks/data/pairs.jsonl")
 
 
+def test_the_evaluation_limit_reaches_both_configurations(quality, capsys):
+    quality.main(["--base-model", "tiny-random", "--dry-run", "--evaluation-limit", "7"])
+    plans = json.loads(capsys.readouterr().out)
+    assert [p["pipeline"]["evaluation_limit"] for p in plans] == [7, 7]
+
+
 def test_only_selects_a_variant(quality, capsys):
     quality.main(["--base-model", "tiny-random", "--dry-run", "--only", "no-replay"])
     assert [p["variant"] for p in json.loads(capsys.readouterr().out)] == ["no-replay"]
@@ -48,6 +54,7 @@ def test_only_selects_a_variant(quality, capsys):
         (["--max-steps", "0"], "--max-steps must be at least 1"),
         (["--pairs", "/nonexistent/pairs.jsonl"], "is not a file"),
         (["--only", "sometimes"], "invalid choice"),
+        (["--evaluation-limit", "0"], "--evaluation-limit must be at least 1"),
     ],
 )
 def test_bad_arguments_exit_2_with_the_reason(quality, capsys, argv, problem):
