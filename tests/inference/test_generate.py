@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from transformers import DynamicCache
 
+from vulntune.inference import generate as generate_module
 from vulntune.inference.generate import Generator
 
 from .conftest import finding_prompts
@@ -52,6 +54,52 @@ def test_rows_that_stop_early_leave_the_others_unchanged(
     batched = tiny_generator.generate(prompts, "codefix", batch_size=5)
     assert batched == stopped_alone
     assert stopped_alone != alone  # the extra stop token did end some row early
+
+
+def test_rows_joining_a_running_batch_write_what_they_write_alone(
+    tiny_generator: Generator, monkeypatch: pytest.MonkeyPatch
+):
+    """Continuous batching: when a row stops early its slot goes to a queued prompt, whose
+    cache joins the running rows' (left-padded to a common width). Every row must still
+    write what it writes alone, and the join must really have happened mid-batch."""
+    prompts = finding_prompts(6)
+    first = tiny_generator._batch([tiny_generator.prompt_ids(prompts[0])], 24, None, None)[0]
+    stop = next(token for token in first if token != first[0])  # one that ends some rows
+    monkeypatch.setattr(tiny_generator, "stop_ids", tiny_generator.stop_ids | {stop})
+    alone = tiny_generator.generate(prompts, "codefix", batch_size=1)
+    ids = [tiny_generator.prompt_ids(p) for p in prompts]
+    lengths = {len(tiny_generator._batch([i], 24, None, None)[0]) for i in ids}
+    assert len(lengths) > 2  # rows end at different steps, so slots free up mid-batch
+
+    joins: list[tuple[int, int]] = []
+    join = generate_module._join_caches
+
+    def spy(cache, mask, new_cache, new_mask):
+        joins.append((mask.shape[0], new_mask.shape[0]))
+        return join(cache, mask, new_cache, new_mask)
+
+    monkeypatch.setattr(generate_module, "_join_caches", spy)
+    for size in (2, 3):
+        joins.clear()
+        assert tiny_generator.generate(prompts, "codefix", batch_size=size) == alone
+        assert joins, f"batch size {size}: no prompt joined a running batch"
+
+
+def test_finished_rows_take_their_padding_columns_with_them():
+    """When the rows left all start later than the batch's first column, the cache and the
+    mask lose the columns that are padding for every one of them."""
+    rows = generate_module._Rows.empty()
+    cache = DynamicCache()
+    keys = torch.arange(2 * 1 * 5 * 2, dtype=torch.float32).reshape(2, 1, 5, 2)
+    cache.update(keys, keys.clone(), 0)
+    rows.live, rows.cache = [0, 1], cache
+    rows.mask = torch.tensor([[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]])
+    rows.next_position = torch.tensor([5, 2])
+    rows.select([1])
+    assert rows.live == [1]
+    assert rows.mask.tolist() == [[1, 1]]
+    assert torch.equal(cache.layers[0].keys, keys[1:, :, 3:])
+    assert rows.next_position.tolist() == [2]
 
 
 def test_answers_come_back_in_prompt_order(tiny_generator: Generator):

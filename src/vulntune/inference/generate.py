@@ -6,7 +6,10 @@ length and cut into batches, left-padded (with the attention mask and position i
 a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
 row stops at the end of sequence, and a code-fix answer once its diff block has closed
 (:func:`~vulntune.datasets.completions.codefix_answer_closed`: nothing after it is read).
-Finished rows are dropped from the batch and the cache, so they cost nothing further. Unless
+Finished rows are dropped from the batch and the cache, so they cost nothing further, and
+their slots go to the next prompts at once (continuous batching): the new rows are prefilled
+and their cache joined to the batch's, left-padded to a common width, so a batch never runs
+on for its longest answer while prompts wait. Unless
 ``structured=False``, analysis answers are decoded under the layout's constraint
 (``structured.py``) and code fixes under the diff constraint (``diff_constraint.py``: the old
 lines of each hunk are the prompt's code).
@@ -18,6 +21,7 @@ batching only changes how many rows share each forward pass.
 from __future__ import annotations
 
 import inspect
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,16 +111,19 @@ class Generator:
         size = max(1, batch_size or self.settings.batch_size)
         # Longest first: similar lengths share a batch, so little padding is computed.
         order = sorted(range(len(ids)), key=lambda i: (-len(ids[i]), i))
-        outputs: list[list[int]] = [[] for _ in ids]
         with _progress(show_progress, description or f"generating ({task})", len(ids)) as bump:
-            for start in range(0, len(order), size):
-                chunk = order[start : start + size]
-                rows = [states[i] for i in chunk]
-                texts = self._batch(
-                    [ids[i] for i in chunk], max_new, constraint, bump, closed, rows
-                )
-                for i, tokens in zip(chunk, texts, strict=True):
-                    outputs[i] = tokens
+            sorted_out = self._batch(
+                [ids[i] for i in order],
+                max_new,
+                constraint,
+                bump,
+                closed,
+                [states[i] for i in order],
+                slots=size,
+            )
+        outputs: list[list[int]] = [[] for _ in ids]
+        for i, tokens in zip(order, sorted_out, strict=True):
+            outputs[i] = tokens
         texts = [self._decode(tokens) for tokens in outputs]
         if constraint is None:
             return texts
@@ -174,27 +181,29 @@ class Generator:
         bump: ProgressCallback | None,
         closed: Callable[[str], bool] | None = None,
         states: Sequence[Any] | None = None,
+        slots: int | None = None,
     ) -> list[list[int]]:
-        """Greedy continuations (without the stop token) of left-padded ``prompts``. A row
-        also ends once ``closed`` says its text so far is done. A ``constraint`` needs one row
-        state per prompt in ``states`` (from its ``start``, which reads the prompt)."""
-        n, width = len(prompts), max(len(p) for p in prompts)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.full((n, width), pad, dtype=torch.long)
-        mask = torch.zeros((n, width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-            mask[row, width - len(ids) :] = 1
-        # Each row counts positions from its first real token, as it would alone.
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self._forward(input_ids, mask, positions, None)
-        cache, logits = out.cache, out.logits[:, -1, :]
-        next_position = positions[:, -1] + 1
-        live = list(range(n))  # the prompt of each row still in the batch
-        if constraint is not None and (states is None or len(states) != n):
+        """Greedy continuations (without the stop token) of ``prompts``, at most ``slots`` rows
+        (default: all) decoding together. A row ends at a stop token, at ``max_new`` tokens,
+        or once ``closed`` says its text so far is done; its slot then goes to the next
+        prompt in the order given (continuous batching: a batch never waits for its longest
+        answer while prompts are queued). A ``constraint`` needs one row state per prompt in
+        ``states`` (from its ``start``, which reads the prompt)."""
+        if constraint is not None and (states is None or len(states) != len(prompts)):
             raise ValueError("a constrained batch needs one row state per prompt")
-        outputs: list[list[int]] = [[] for _ in range(n)]
-        for _ in range(max_new):
+        slots = len(prompts) if slots is None else max(1, slots)
+        queue = deque(range(len(prompts)))
+        outputs: list[list[int]] = [[] for _ in prompts]
+        rows = _Rows.empty()
+        logits = torch.empty(0)
+        while queue or rows.live:
+            # A cache whose rows cannot be joined (not plain key/value tensors) takes new rows
+            # only when empty: static batches, the same texts.
+            if queue and len(rows.live) < slots and (not rows.live or rows.joinable):
+                admitted = [queue.popleft() for _ in range(min(slots - len(rows.live), len(queue)))]
+                new_logits = rows.admit(self, admitted, [prompts[i] for i in admitted])
+                logits = new_logits if logits.numel() == 0 else torch.cat([logits, new_logits])
+            live = rows.live
             if constraint is None:
                 chosen = logits.argmax(dim=-1).tolist()
             else:
@@ -210,22 +219,16 @@ class Generator:
                     keep.append(j)
             if bump is not None and len(keep) < len(live):
                 bump(len(live) - len(keep))
-            if not keep:
-                break
             if len(keep) < len(live):
                 # Dropping rows copies the cache once, about what each step's append to it
-                # copies anyway (12 ms for 16 rows of ~250 positions on SmolLM2); a finished
-                # row kept in the batch would cost its share of every later step.
-                index = torch.tensor(keep, dtype=torch.long)
-                cache.batch_select_indices(index)
-                mask, next_position = mask[index], next_position[index]
-                live = [live[j] for j in keep]
+                # copies anyway; a finished row kept in the batch would cost its share of
+                # every later step.
+                rows.select(keep)
                 chosen = [chosen[j] for j in keep]
-            mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
-            step_ids = torch.tensor(chosen, dtype=torch.long)[:, None]
-            out = self._forward(step_ids, mask, next_position[:, None], cache)
-            cache, logits = out.cache, out.logits[:, -1, :]
-            next_position = next_position + 1
+            if not rows.live:
+                logits = torch.empty(0)
+                continue
+            logits = rows.step(self, chosen)
         return outputs
 
     def _forward(
@@ -253,6 +256,119 @@ class Generator:
         return closed is not None and closed(
             self.tokenizer.decode(tokens, skip_special_tokens=True)
         )
+
+
+@dataclass
+class _Rows:
+    """The rows decoding together: which prompts they answer, their KV cache, attention mask
+    (left padding is 0) and the position each row writes next."""
+
+    live: list[int]
+    cache: Any
+    mask: torch.Tensor
+    next_position: torch.Tensor
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls(
+            [], None, torch.zeros((0, 0), dtype=torch.long), torch.zeros(0, dtype=torch.long)
+        )
+
+    def admit(
+        self, generator: Generator, rows: list[int], prompts: list[list[int]]
+    ) -> torch.Tensor:
+        """Prefill ``prompts`` (left-padded together) and join them to the batch; returns
+        their last-position logits."""
+        width = max(len(p) for p in prompts)
+        pad = generator.tokenizer.pad_token_id
+        input_ids = torch.full((len(prompts), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for j, ids in enumerate(prompts):
+            input_ids[j, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[j, width - len(ids) :] = 1
+        # Each row counts positions from its first real token, as it would alone.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = generator._forward(input_ids, mask, positions, None)
+        if not self.live:
+            self.cache, self.mask = out.cache, mask
+            self.next_position = positions[:, -1] + 1
+        else:
+            self.mask = _join_caches(self.cache, self.mask, out.cache, mask)
+            self.next_position = torch.cat([self.next_position, positions[:, -1] + 1])
+        self.live = self.live + rows
+        return out.logits[:, -1, :]
+
+    @property
+    def joinable(self) -> bool:
+        """Whether new rows can join the cache mid-batch."""
+        return _layers_of(self.cache) is not None
+
+    def select(self, keep: list[int]) -> None:
+        """Keep only the rows at positions ``keep``, and drop the cache columns that were
+        padding for all of the rows left."""
+        self.live = [self.live[j] for j in keep]
+        if not keep:
+            self.cache, self.mask = None, torch.zeros((0, 0), dtype=torch.long)
+            self.next_position = torch.zeros(0, dtype=torch.long)
+            return
+        index = torch.tensor(keep, dtype=torch.long)
+        self.cache.batch_select_indices(index)
+        self.mask, self.next_position = self.mask[index], self.next_position[index]
+        unused = int(self.mask.any(dim=0).long().argmax())
+        if unused > 0 and _layers_of(self.cache) is not None:
+            for layer in _layers_of(self.cache):
+                layer.keys, layer.values = layer.keys[:, :, unused:], layer.values[:, :, unused:]
+            self.mask = self.mask[:, unused:]
+
+    def step(self, generator: Generator, tokens: list[int]) -> torch.Tensor:
+        """Feed each row its chosen token; returns the logits of the next one."""
+        self.mask = torch.cat([self.mask, torch.ones((len(self.live), 1), dtype=torch.long)], 1)
+        step_ids = torch.tensor(tokens, dtype=torch.long)[:, None]
+        out = generator._forward(step_ids, self.mask, self.next_position[:, None], self.cache)
+        self.cache = out.cache
+        self.next_position = self.next_position + 1
+        return out.logits[:, -1, :]
+
+
+def _layers_of(cache: Any) -> list[Any] | None:
+    """The cache's layers when each holds plain ``keys``/``values`` tensors of shape (batch,
+    heads, positions, head dim), the layout rows can be joined and trimmed in; else None."""
+    layers = getattr(cache, "layers", None)
+    if not layers:
+        return None
+    for layer in layers:
+        keys, values = getattr(layer, "keys", None), getattr(layer, "values", None)
+        if not isinstance(keys, torch.Tensor) or not isinstance(values, torch.Tensor):
+            return None
+        if keys.dim() != 4 or getattr(layer, "is_sliding", False):
+            return None
+    return list(layers)
+
+
+def _join_caches(
+    cache: Any, mask: torch.Tensor, new_cache: Any, new_mask: torch.Tensor
+) -> torch.Tensor:
+    """Append ``new_cache``'s rows to ``cache`` in place, left-padding the shorter of the two
+    to a common width; returns the joined attention mask."""
+    old_layers, new_layers = _layers_of(cache), _layers_of(new_cache)
+    assert old_layers is not None and new_layers is not None  # callers check `joinable`
+    width = max(mask.shape[1], new_mask.shape[1])
+    for old, new in zip(old_layers, new_layers, strict=True):
+        old.keys = torch.cat([_left_pad(old.keys, width), _left_pad(new.keys, width)])
+        old.values = torch.cat([_left_pad(old.values, width), _left_pad(new.values, width)])
+    return torch.cat([_left_pad(mask, width), _left_pad(new_mask, width)])
+
+
+def _left_pad(tensor: torch.Tensor, width: int) -> torch.Tensor:
+    """``tensor`` with zeros before its positions (dim 2 of a cache tensor, dim 1 of a
+    mask) up to ``width``."""
+    dim = 2 if tensor.dim() == 4 else 1
+    missing = width - tensor.shape[dim]
+    if missing <= 0:
+        return tensor
+    shape = list(tensor.shape)
+    shape[dim] = missing
+    return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
 
 
 def load_generator(
