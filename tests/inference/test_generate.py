@@ -166,3 +166,9 @@ def test_the_prompt_pass_computes_logits_for_the_last_position_only(
     tiny_generator.generate(finding_prompts(3), "codefix", batch_size=3)
     vocab = len(tiny_generator.tokenizer)
     assert shapes[0][:2] == (3, 1) and shapes[0][2] >= vocab
+
+
+def test_no_prompts_and_no_new_tokens_give_empty_answers(tiny_generator: Generator):
+    assert tiny_generator.generate([], "codefix", batch_size=2) == []
+    ids = [tiny_generator.prompt_ids(p) for p in finding_prompts(2)]
+    assert tiny_generator._batch(ids, 0, None, None, slots=1) == [[], []]

@@ -191,9 +191,11 @@ class Generator:
         ``states`` (from its ``start``, which reads the prompt)."""
         if constraint is not None and (states is None or len(states) != len(prompts)):
             raise ValueError("a constrained batch needs one row state per prompt")
+        outputs: list[list[int]] = [[] for _ in prompts]
+        if max_new < 1 or not prompts:
+            return outputs
         slots = len(prompts) if slots is None else max(1, slots)
         queue = deque(range(len(prompts)))
-        outputs: list[list[int]] = [[] for _ in prompts]
         rows = _Rows.empty()
         logits = torch.empty(0)
         while queue or rows.live:
