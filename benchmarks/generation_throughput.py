@@ -3,10 +3,10 @@
 Target (issue 10): batched evaluation at least 4x faster than one-by-one generation of the
 same outputs. Both sides use vulntune's ``Generator`` with the same prompts, settings and
 greedy decoding; one-by-one is ``batch_size=1`` (each prompt alone: no padding, its own KV
-cache), batched is ``--batch-size`` rows, length-sorted, finished rows dropped and their slots
-refilled from the prompts still waiting (continuous batching: with more prompts than rows). The texts
-must be identical (the script fails otherwise). Repetitions alternate the two sides so that
-the load of a shared machine hits both alike; medians are reported.
+cache), batched is ``--batch-size`` rows, length-sorted, finished rows dropped and their
+slots refilled from the prompts still waiting (continuous batching: with more prompts than
+rows). The texts must be identical (the script fails otherwise). Repetitions alternate the
+two sides so that the load of a shared machine hits both alike; medians are reported.
 
 ``--evaluation`` also times what `vulntune evaluate` generates for a run: three models (the
 base model loaded three times stands in for the Stage-1 and final checkpoints, which have the
