@@ -70,6 +70,15 @@ def test_prose_keeps_paragraphs_and_list_items_on_their_own_lines(
     assert all(line == " ".join(line.split()) for line in lines)
 
 
+def test_names_carry_no_stray_whitespace(catalogue: CweCatalogue) -> None:
+    """MITRE's XML ends a few names in a space (CWE-280, 600, 1290); a name is written into
+    completions and must parse back unchanged, so it is normalised when read."""
+    assert catalogue.name(280) == "Improper Handling of Insufficient Permissions or Privileges"
+    for cwe_id in catalogue.ids():
+        name = catalogue.name(cwe_id) or ""
+        assert name == " ".join(name.split()), cwe_id
+
+
 def test_categories_and_views(catalogue: CweCatalogue) -> None:
     crypto = catalogue.get(310)
     assert crypto is not None and crypto.kind == "category"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vulntune.datasets.completions import parse_analysis
@@ -63,6 +63,9 @@ def _check_answer(text: str, ended: bool, catalogue: CweCatalogue, allowed: set[
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1))
+# Seed 158608 chose CWE-280, whose name ends in a space in MITRE's XML: the written name then
+# did not parse back to the catalogue's.
+@example(seed=158608)
 def test_random_logits_only_ever_write_catalogued_ids_and_their_names(
     tiny_constraint, catalogue, seed
 ):

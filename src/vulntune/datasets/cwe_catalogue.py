@@ -53,7 +53,7 @@ __all__ = [
 
 ENV_XML = "VULNTUNE_CWE_XML"
 # Bump when CweEntry or the parsing changes: older cache files are then simply not read.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _BUNDLED_GLOB = "database_v*/cwec_v*.xml"
 
 _LOADED: dict[Path, CweCatalogue] = {}

@@ -144,7 +144,9 @@ def _entry(elem: ET.Element, kind: EntryKind) -> CweEntry:
     likelihood = elem.find(f"{CWE_NS}Likelihood_Of_Exploit")
     return CweEntry(
         id=cwe_id,
-        name=elem.get("Name", ""),
+        # A few names end in a space in MITRE's XML (CWE-280, 600, 1290): the name is written
+        # into completions and compared after parsing, which strips lines.
+        name=" ".join(elem.get("Name", "").split()),
         kind=kind,
         status=elem.get("Status", ""),
         abstraction=elem.get("Abstraction"),
