@@ -317,8 +317,9 @@ class _Rows:
         self.cache.batch_select_indices(index)
         self.mask, self.next_position = self.mask[index], self.next_position[index]
         unused = int(self.mask.any(dim=0).long().argmax())
-        if unused > 0 and _layers_of(self.cache) is not None:
-            for layer in _layers_of(self.cache):
+        layers = _layers_of(self.cache)
+        if unused > 0 and layers is not None:
+            for layer in layers:
                 layer.keys, layer.values = layer.keys[:, :, unused:], layer.values[:, :, unused:]
             self.mask = self.mask[:, unused:]
 
