@@ -2,8 +2,9 @@
 
 :class:`Generator` turns prompts into completions: prompts are rendered with the run's
 :class:`~vulntune.models.prompt_format.PromptFormatter` (the code training uses), sorted by
-length and cut into batches, left-padded (with the attention mask and position ids that make
-a padded row compute what it would compute alone), then decoded greedily with a KV cache. A
+length and run at most ``batch_size`` rows at a time, left-padded (with the attention mask
+and position ids that make a padded row compute what it would compute alone), then decoded
+greedily with a KV cache. A
 row stops at the end of sequence, and a code-fix answer once its diff block has closed
 (:func:`~vulntune.datasets.completions.codefix_answer_closed`: nothing after it is read).
 Finished rows are dropped from the batch and the cache, so they cost nothing further, and
