@@ -14,7 +14,10 @@ Heavy: two full SmolLM2 runs. Take the machine-wide lock:
     flock /tmp/vulntune-heavy.lock .venv/bin/python benchmarks/quality.py \
         --results benchmarks/RESULTS.md
 
-``--dry-run`` prints the plan (the two configurations) and runs nothing.
+``--dry-run`` prints the plan (the two configurations) and runs nothing. ``--config FILE`` lays
+a TOML file over the demo configuration (same tables as ``demo.toml``); its results go to a block
+of their own, named after the file (``<!-- quality:<stem>:start -->``), so the demo
+configuration's block stays.
 """
 
 from __future__ import annotations
@@ -27,16 +30,37 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vulntune.errors import VulntuneError
 from vulntune.pipeline.demo import demo_config_mapping
 from vulntune.pipeline.settings import RunConfiguration, configuration_from_mapping, merge_mappings
 
 PAIRS = Path(__file__).parent / "data" / "pairs.jsonl"
 START, END = "<!-- quality:start -->", "<!-- quality:end -->"
+
+
+def markers(config: Path | None) -> tuple[str, str]:
+    """The RESULTS.md block markers: the demo configuration's, or one pair per overlay file."""
+    if config is None:
+        return START, END
+    return f"<!-- quality:{config.stem}:start -->", f"<!-- quality:{config.stem}:end -->"
+
+
+def read_overlay(path: Path) -> dict[str, Any]:
+    """The TOML file at ``path`` as a mapping; ValueError names the file and the problem."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a TOML file ({exc})") from exc
+
+
 VARIANTS = ("replay", "no-replay")
 
 
@@ -46,11 +70,18 @@ class Variant:
     configuration: RunConfiguration
 
 
-def variants(base_model: str, max_steps: int | None, evaluation_limit: int = 32) -> list[Variant]:
-    """The two configurations: the demo's (default replay) and the same with no replay, each
-    evaluated on up to ``evaluation_limit`` test examples per task (the demo uses 16)."""
+def variants(
+    base_model: str,
+    max_steps: int | None,
+    evaluation_limit: int = 32,
+    overlay: dict[str, Any] | None = None,
+) -> list[Variant]:
+    """The two configurations: the demo's (default replay), with ``overlay`` laid over it, and
+    the same with no replay, each evaluated on up to ``evaluation_limit`` test examples per task
+    (the demo uses 16)."""
     base = merge_mappings(
-        demo_config_mapping(base_model), {"pipeline": {"evaluation_limit": evaluation_limit}}
+        merge_mappings(demo_config_mapping(base_model), overlay or {}),
+        {"pipeline": {"evaluation_limit": evaluation_limit}},
     )
     if max_steps is not None:
         base = merge_mappings(
@@ -109,19 +140,24 @@ ROWS = (
 )
 
 
-def markdown(outcomes: list[dict[str, Any]], command: str, base_model: str) -> str:
-    """The RESULTS.md block for the runs in ``outcomes``."""
+def markdown(
+    outcomes: list[dict[str, Any]], command: str, base_model: str, config: Path | None = None
+) -> str:
+    """The RESULTS.md block for the runs in ``outcomes`` (``config``: the overlay file used)."""
     cpu = _cpu_model()
+    start, end = markers(config)
+    configuration = "the demo's (`src/vulntune/pipeline/demo.toml`)"
+    if config is not None:
+        configuration += f" with `{config.as_posix()}` laid over it"
     lines = [
-        START,
+        start,
         "## Quality: base vs Stage 1 vs final, with and without replay (`benchmarks/quality.py`)",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {cpu}; python "
         f"{platform.python_version()}; base model `{base_model}`; other work may have shared "
         "the machine",
         "- data: the demo project's reports r1..r6 (fixes mined from its history) plus "
-        "`benchmarks/data/pairs.jsonl`; configuration: the demo's (`src/vulntune/pipeline/"
-        "demo.toml`), replay ratio as shown",
+        f"`benchmarks/data/pairs.jsonl`; configuration: {configuration}, replay ratio as shown",
         f"- command: `{command}`",
         "",
     ]
@@ -146,16 +182,17 @@ def markdown(outcomes: list[dict[str, Any]], command: str, base_model: str) -> s
             kept = ", ".join(f"{k} {_cell(v)}" for k, v in retention.items())
             lines += ["", f"Retention (final / Stage 1): {kept}"]
         lines += ["", f"Run: `{outcome['run_dir']}`", ""]
-    lines.append(END)
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
-def write_block(results_file: Path, block: str) -> None:
-    """Replace the quality block of ``results_file`` (or append one)."""
+def write_block(results_file: Path, block: str, config: Path | None = None) -> None:
+    """Replace the quality block of ``results_file`` for ``config`` (or append one)."""
+    start, end = markers(config)
     text = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
-    if START in text and END in text:
-        head, _, rest = text.partition(START)
-        _, _, tail = rest.partition(END)
+    if start in text and end in text:
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
         text = head + block.rstrip("\n") + tail
     else:
         text = (text.rstrip("\n") + "\n\n" if text else "") + block
@@ -192,6 +229,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=32,
         help="test examples per task each model is evaluated on (default 32)",
     )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="TOML laid over the demo configuration"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     args = parser.parse_args(argv)
     if args.max_steps is not None and args.max_steps < 1:
@@ -200,13 +240,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--evaluation-limit must be at least 1")
     if not args.pairs.is_file():
         parser.error(f"--pairs: {args.pairs} is not a file")
+    args.overlay = {}
+    if args.config is not None:
+        try:
+            args.overlay = read_overlay(args.config)
+        except ValueError as exc:
+            parser.error(f"--config: {exc}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    chosen = [v for v in variants(args.base_model, args.max_steps, args.evaluation_limit)
-              if not args.only or v.name in args.only]  # fmt: skip
+    try:
+        planned = variants(args.base_model, args.max_steps, args.evaluation_limit, args.overlay)
+    except VulntuneError as exc:
+        print(f"quality.py: error: --config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    chosen = [v for v in planned if not args.only or v.name in args.only]
     if args.dry_run:
         plan = [
             {"variant": v.name, "base_model": args.base_model, "pairs": str(args.pairs),
@@ -220,10 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vulntune-quality-runs-") as tmp:
         runs_dir = args.runs_dir or Path(tmp)
         outcomes = [run_variant(v, args.base_model, runs_dir, args.pairs) for v in chosen]
-        block = markdown(outcomes, command, args.base_model)
+        block = markdown(outcomes, command, args.base_model, args.config)
     print(block)
     if args.results is not None:
-        write_block(args.results, block)
+        write_block(args.results, block, args.config)
     return 0
 
 

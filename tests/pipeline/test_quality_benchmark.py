@@ -88,3 +88,70 @@ def test_the_block_shows_each_model_baselines_and_retention_and_replaces_itself(
     text = results_md.read_text()
     assert text.count(quality.START) == 1 and "0.590" in text and "0.580" not in text
     assert text.startswith("# Benchmark results\n\nother block\n")
+
+
+def test_a_config_file_is_laid_over_both_configurations(quality, capsys, tmp_path):
+    overlay = tmp_path / "wide.toml"
+    overlay.write_text("[lora]\nlast_layers = 30\n\n[stage1]\nepochs = 8\nlearning_rate = 3e-3\n")
+    assert quality.main(["--dry-run", "--config", str(overlay)]) == 0
+    plans = json.loads(capsys.readouterr().out)
+    for plan in plans:
+        training = plan["training"]
+        assert training["lora"]["last_layers"] == 30
+        assert (training["stage1"]["epochs"], training["stage1"]["learning_rate"]) == (8, 3e-3)
+        # What the file does not name stays the demo's.
+        assert (training["stage2"]["epochs"], training["stage2"]["learning_rate"]) == (3, 1e-3)
+    assert [p["training"]["stage2"]["replay_ratio"] for p in plans] == [0.25, 0.0]
+
+
+def test_the_shipped_cwe_overlay_is_a_valid_configuration(quality, capsys):
+    overlay = SCRIPT.parent / "data" / "quality-cwe.toml"
+    assert quality.main(["--dry-run", "--only", "replay", "--config", str(overlay)]) == 0
+    (plan,) = json.loads(capsys.readouterr().out)
+    assert plan["training"]["lora"]["last_layers"] == 30
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "cannot be read"),
+        ("[stage1\n", "not a TOML file"),
+        (b"\xff\xfe[stage1]", "not a TOML file"),
+    ],
+)
+def test_an_unreadable_config_exits_2_naming_the_file(quality, capsys, tmp_path, text, problem):
+    path = tmp_path / "overlay.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text)
+    with pytest.raises(SystemExit) as info:
+        quality.parse_args(["--config", str(path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--config: {path}: {problem}" in err
+
+
+def test_a_config_with_a_bad_value_exits_2_naming_file_and_field(quality, capsys, tmp_path):
+    path = tmp_path / "overlay.toml"
+    path.write_text('[stage1]\nepochs = "many"\n')
+    assert quality.main(["--dry-run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--config {path}" in err and "stage1.epochs" in err
+
+
+def test_an_overlay_block_has_its_own_markers_and_leaves_the_demo_block(quality, tmp_path):
+    outcome = {"variant": "replay", "replay_ratio": 0.25, "run_dir": "/r", "wall_s": 1.0,
+               "results": {"models": {}, "baselines": {}}}  # fmt: skip
+    config = Path("benchmarks/data/quality-cwe.toml")
+    demo = quality.markdown([outcome], "python benchmarks/quality.py", "smollm2-135m")
+    wide = quality.markdown([outcome], "python benchmarks/quality.py", "smollm2-135m", config)
+    assert wide.startswith("<!-- quality:quality-cwe:start -->")
+    assert "with `benchmarks/data/quality-cwe.toml` laid over it" in wide
+    results_md = tmp_path / "RESULTS.md"
+    quality.write_block(results_md, demo)
+    quality.write_block(results_md, wide, config)
+    quality.write_block(results_md, wide.replace("1 s", "2 s"), config)
+    text = results_md.read_text()
+    assert text.count(quality.START) == 1
+    assert text.count("<!-- quality:quality-cwe:start -->") == 1 and "2 s" in text
