@@ -1,0 +1,197 @@
+"""Does a LoRA configuration learn which CWE a finding is? A teacher-forced check (issue 10).
+
+Trains LoRA adapters on a run's Stage-1 training split (``RUN/data/stage1-train.jsonl``) with a
+plain loop (AdamW, warm-up then cosine, batches of ``--batch-size``, loss on the completion only,
+the run's prompt formatting) and reports, every ``--every`` epochs, on how many training and test
+examples the model's most likely tokens at the CWE id's position are exactly the reference id
+(given the prompt and ``Classification: CWE-``). That isolates the one decision the structured
+decoder cannot make for the model: everything after the id (the catalogue name, root cause and
+impact) follows from it. ``--target line`` trains on the classification line alone, ``full`` on
+the whole completion, as Stage 1 does.
+
+    flock /tmp/vulntune-heavy.lock .venv/bin/python benchmarks/cwe_id_learning.py \\
+        --run RUN --last-layers 30 --learning-rate 3e-3 --epochs 8 --target full
+
+Each report is printed as one JSON line (the settings, the epoch, the last batch loss, the
+counts) so the numbers in RESULTS.md can be traced to a command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vulntune.conversation import Message
+from vulntune.errors import VulntuneError
+from vulntune.models.loading import load_model_and_tokenizer
+from vulntune.models.prompt_format import PromptFormatter, prompt_format_for
+from vulntune.models.resolve import resolve_model
+from vulntune.runs.config import LoraSettings
+from vulntune.training.lora import attach_lora
+
+_ID = re.compile(r"^Classification: CWE-(\d+)")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    prompt: list[int]
+    completion: list[int]
+    id_span: tuple[int, int]  # completion token positions of the CWE id's digits
+
+
+def load_split(run: Path, split: str) -> list[dict[str, str]]:
+    """The Stage-1 examples of one split; ValueError names the file and the problem."""
+    path = run / "data" / f"stage1-{split}.jsonl"
+    if not path.is_file():
+        raise ValueError(f"{path}: not found (is {run} a vulntune run directory?)")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            row = json.loads(line)
+            prompt, completion = row["prompt"], row["completion"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a prompt/completion example ({exc})") from exc
+        if _ID.match(completion):
+            rows.append({"prompt": prompt, "completion": completion})
+    if not rows:
+        raise ValueError(f"{path}: no example whose completion starts with a CWE id")
+    return rows
+
+
+def encode(formatter: PromptFormatter, example: dict[str, str], target: str) -> Encoded:
+    """Token ids of one example and where its CWE id's digits are in the completion."""
+    tokenizer = formatter.tokenizer
+    completion = example["completion"]
+    if target == "line":
+        completion = completion.split("\n", 1)[0]
+    completion += tokenizer.eos_token
+    prompt_text = formatter.prompt_text([Message("user", example["prompt"])])
+    prompt = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    tokens = tokenizer(completion, add_special_tokens=False, return_offsets_mapping=True)
+    match = _ID.match(completion)
+    assert match is not None  # load_split keeps only such examples
+    lo, hi = match.span(1)
+    inside = [i for i, (s, e) in enumerate(tokens["offset_mapping"]) if s < hi and e > lo]
+    return Encoded(prompt, tokens["input_ids"], (inside[0], inside[-1] + 1))
+
+
+def id_hits(model: torch.nn.Module, items: list[Encoded]) -> int:
+    """Examples whose argmax tokens at the id's positions are exactly the reference id."""
+    model.eval()
+    hits = 0
+    with torch.no_grad():
+        for item in items:
+            a, b = item.id_span
+            ids = torch.tensor([item.prompt + item.completion[:b]])
+            logits = model(input_ids=ids).logits[0]
+            start = len(item.prompt) + a - 1  # the logits at t predict token t + 1
+            predicted = logits[start : start + (b - a)].argmax(-1).tolist()
+            hits += predicted == item.completion[a:b]
+    model.train()
+    return hits
+
+
+def train(args: argparse.Namespace) -> list[dict[str, object]]:
+    """Train as ``args`` say; one report per ``args.every`` epochs (and after the last)."""
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    train_rows, test_rows = load_split(args.run, "train"), load_split(args.run, "test")
+    model_dir = resolve_model(args.base_model).path
+    loaded = load_model_and_tokenizer(model_dir)
+    model, tokenizer = loaded.model, loaded.tokenizer
+    formatter = PromptFormatter(tokenizer, prompt_format_for(model_dir))
+    train_set = [encode(formatter, r, args.target) for r in train_rows]
+    test_set = [encode(formatter, r, args.target) for r in test_rows]
+    lora = LoraSettings(rank=16, alpha=32.0, last_layers=args.last_layers)
+    model = attach_lora(model, lora)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.0)
+    steps = args.epochs * math.ceil(len(train_set) / args.batch_size)
+    warmup = max(1, int(0.1 * steps))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    reports: list[dict[str, object]] = []
+    step, started, loss = 0, time.perf_counter(), torch.tensor(float("nan"))
+    model.train()
+    for epoch in range(1, args.epochs + 1):
+        order = list(range(len(train_set)))
+        rng.shuffle(order)
+        for first in range(0, len(order), args.batch_size):
+            rows = [train_set[i] for i in order[first : first + args.batch_size]]
+            width = max(len(r.prompt) + len(r.completion) for r in rows)
+            ids = torch.full((len(rows), width), pad)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            labels = torch.full((len(rows), width), -100)
+            for r, row in enumerate(rows):
+                n = len(row.prompt) + len(row.completion)
+                ids[r, :n] = torch.tensor(row.prompt + row.completion)
+                mask[r, :n] = 1
+                labels[r, len(row.prompt) : n] = torch.tensor(row.completion)
+            if step < warmup:
+                lr = args.learning_rate * (step + 1) / warmup
+            else:
+                progress = (step - warmup) / max(1, steps - warmup)
+                lr = args.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+            loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels[:, 1:])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+            step += 1
+        if epoch % args.every == 0 or epoch == args.epochs:
+            report = {
+                "last_layers": args.last_layers, "learning_rate": args.learning_rate,
+                "target": args.target, "epoch": epoch, "steps": step,
+                "last_loss": round(loss.item(), 4),
+                "train_hits": id_hits(model, train_set), "train": len(train_set),
+                "test_hits": id_hits(model, test_set), "test": len(test_set),
+                "seconds": round(time.perf_counter() - started, 1),
+            }  # fmt: skip
+            print(json.dumps(report), flush=True)
+            reports.append(report)
+    return reports
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="a vulntune run directory")
+    parser.add_argument("--base-model", default="smollm2-135m")
+    parser.add_argument("--last-layers", type=int, default=12, help="adapters on the last N")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--target", choices=("line", "full"), default="full")
+    parser.add_argument("--every", type=int, default=2, help="report every N epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    for name in ("last_layers", "epochs", "batch_size", "every"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not args.learning_rate > 0:
+        parser.error("--learning-rate must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        train(args)
+    except (ValueError, VulntuneError) as exc:
+        print(f"cwe_id_learning.py: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""benchmarks/cwe_id_learning.py: the teacher-forced check of whether a LoRA configuration learns
+the CWE id, run on tiny-random with a hand-made run directory."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "cwe_id_learning.py"
+
+
+@pytest.fixture(scope="module")
+def check():
+    spec = importlib.util.spec_from_file_location("cwe_id_learning_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _example(rule: str, cwe: int) -> dict[str, str]:
+    return {
+        "prompt": f"Analyze this security finding.\nTool: bandit\nRule: {rule}\nMessage: m",
+        "completion": f"Classification: CWE-{cwe} Name\nSeverity: low\nCategory: injection",
+    }
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    data = tmp_path / "run" / "data"
+    data.mkdir(parents=True)
+    train = [_example("B404", 78), _example("B501", 295), _example("B608", 89)]
+    test = [_example("B602", 78)]
+    # Examples without a CWE id on the first line are not part of the check.
+    test.append({"prompt": "p", "completion": "Severity: low"})
+    for name, rows in (("train", train), ("test", test)):
+        lines = "\n".join(json.dumps(r) for r in rows) + "\n"
+        (data / f"stage1-{name}.jsonl").write_text(lines)
+    return tmp_path / "run"
+
+
+def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, capsys):
+    argv = [
+        "--run",
+        str(run_dir),
+        "--base-model",
+        "tiny-random",
+        "--epochs",
+        "3",
+        "--every",
+        "2",
+        "--last-layers",
+        "2",
+    ]
+    assert check.main([*argv, "--batch-size", "2", "--target", "line"]) == 0
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["epoch"] for r in reports] == [2, 3]
+    assert [r["steps"] for r in reports] == [4, 6]
+    for r in reports:
+        assert (r["train"], r["test"]) == (3, 1)
+        assert 0 <= r["train_hits"] <= 3 and 0 <= r["test_hits"] <= 1
+        assert r["last_loss"] == r["last_loss"]  # a number, not NaN
+
+
+def test_the_id_span_covers_exactly_the_digits(check, run_dir):
+    from vulntune.models.loading import load_model_and_tokenizer
+    from vulntune.models.prompt_format import PromptFormatter, prompt_format_for
+    from vulntune.models.resolve import resolve_model
+
+    path = resolve_model("tiny-random").path
+    tokenizer = load_model_and_tokenizer(path).tokenizer
+    formatter = PromptFormatter(tokenizer, prompt_format_for(path))
+    encoded = check.encode(formatter, _example("B501", 295), "full")
+    a, b = encoded.id_span
+    assert tokenizer.decode(encoded.completion[a:b]).strip() == "295"
+    line = check.encode(formatter, _example("B501", 295), "line")
+    assert tokenizer.decode(line.completion).startswith("Classification: CWE-295 Name")
+    assert "Severity" not in tokenizer.decode(line.completion)
+
+
+def test_a_folder_that_is_no_run_is_named(check, tmp_path, capsys):
+    assert check.main(["--run", str(tmp_path), "--base-model", "tiny-random"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "data" / "stage1-train.jsonl") in err and "not found" in err
+
+
+def test_a_broken_line_is_named_with_its_number(check, run_dir, capsys):
+    (run_dir / "data" / "stage1-test.jsonl").write_text('{"prompt": "p"}\n')
+    assert check.main(["--run", str(run_dir), "--base-model", "tiny-random"]) == 2
+    assert "stage1-test.jsonl:1: not a prompt/completion example" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--every", "0"], "--every must be at least 1"),
+        (["--learning-rate", "0"], "--learning-rate must be positive"),
+        (["--target", "half"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_the_reason(check, capsys, tmp_path, argv, problem):
+    with pytest.raises(SystemExit) as info:
+        check.parse_args(["--run", str(tmp_path), *argv])
+    assert info.value.code == 2
+    assert problem in capsys.readouterr().err
