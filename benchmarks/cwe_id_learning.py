@@ -7,7 +7,8 @@ examples the model's most likely tokens at the CWE id's position are exactly the
 (given the prompt and ``Classification: CWE-``). That isolates the one decision the structured
 decoder cannot make for the model: everything after the id (the catalogue name, root cause and
 impact) follows from it. ``--target line`` trains on the classification line alone, ``full`` on
-the whole completion, as Stage 1 does.
+the whole completion, as Stage 1 does; ``--line-weight W`` weighs the classification line's tokens
+W times the rest of the completion in the loss (a weighted mean; 1 is Stage 1's plain mean).
 
     flock /tmp/vulntune-heavy.lock .venv/bin/python benchmarks/cwe_id_learning.py \\
         --run RUN --last-layers 30 --learning-rate 3e-3 --epochs 8 --target full
@@ -46,6 +47,7 @@ class Encoded:
     prompt: list[int]
     completion: list[int]
     id_span: tuple[int, int]  # completion token positions of the CWE id's digits
+    line_end: int  # completion tokens up to the end of the classification line
 
 
 def load_split(run: Path, split: str) -> list[dict[str, str]]:
@@ -80,8 +82,11 @@ def encode(formatter: PromptFormatter, example: dict[str, str], target: str) -> 
     match = _ID.match(completion)
     assert match is not None  # load_split keeps only such examples
     lo, hi = match.span(1)
-    inside = [i for i, (s, e) in enumerate(tokens["offset_mapping"]) if s < hi and e > lo]
-    return Encoded(prompt, tokens["input_ids"], (inside[0], inside[-1] + 1))
+    offsets = tokens["offset_mapping"]
+    inside = [i for i, (s, e) in enumerate(offsets) if s < hi and e > lo]
+    newline = completion.find("\n")
+    line_end = len(offsets) if newline < 0 else sum(1 for s, _ in offsets if s < newline)
+    return Encoded(prompt, tokens["input_ids"], (inside[0], inside[-1] + 1), line_end)
 
 
 def id_hits(model: torch.nn.Module, items: list[Encoded]) -> int:
@@ -130,11 +135,14 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
             ids = torch.full((len(rows), width), pad)
             mask = torch.zeros((len(rows), width), dtype=torch.long)
             labels = torch.full((len(rows), width), -100)
+            weights = torch.zeros((len(rows), width))
             for r, row in enumerate(rows):
                 n = len(row.prompt) + len(row.completion)
                 ids[r, :n] = torch.tensor(row.prompt + row.completion)
                 mask[r, :n] = 1
                 labels[r, len(row.prompt) : n] = torch.tensor(row.completion)
+                weights[r, len(row.prompt) : n] = 1.0
+                weights[r, len(row.prompt) : len(row.prompt) + row.line_end] = args.line_weight
             if step < warmup:
                 lr = args.learning_rate * (step + 1) / warmup
             else:
@@ -143,7 +151,13 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-            loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels[:, 1:])
+            if args.line_weight == 1.0:
+                loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels[:, 1:])
+            else:
+                per_token = torch.nn.functional.cross_entropy(
+                    logits.transpose(1, 2), labels[:, 1:], reduction="none"
+                )
+                loss = (per_token * weights[:, 1:]).sum() / weights[:, 1:].sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -152,7 +166,8 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
         if epoch % args.every == 0 or epoch == args.epochs:
             report = {
                 "last_layers": args.last_layers, "learning_rate": args.learning_rate,
-                "target": args.target, "epoch": epoch, "steps": step,
+                "target": args.target, "line_weight": args.line_weight,
+                "epoch": epoch, "steps": step,
                 "last_loss": round(loss.item(), 4),
                 "train_hits": id_hits(model, train_set), "train": len(train_set),
                 "test_hits": id_hits(model, test_set), "test": len(test_set),
@@ -172,6 +187,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--target", choices=("line", "full"), default="full")
+    parser.add_argument(
+        "--line-weight", type=float, default=1.0, help="loss weight of the classification line"
+    )
     parser.add_argument("--every", type=int, default=2, help="report every N epochs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -180,6 +198,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not args.learning_rate > 0:
         parser.error("--learning-rate must be positive")
+    if not args.line_weight > 0:
+        parser.error("--line-weight must be positive")
     return args
 
 

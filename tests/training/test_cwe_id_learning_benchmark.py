@@ -44,7 +44,8 @@ def run_dir(tmp_path: Path) -> Path:
     return tmp_path / "run"
 
 
-def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, capsys):
+@pytest.mark.parametrize("weight", ["1", "5"])
+def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, capsys, weight):
     argv = [
         "--run",
         str(run_dir),
@@ -56,8 +57,10 @@ def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, cap
         "2",
         "--last-layers",
         "2",
+        "--line-weight",
+        weight,
     ]
-    assert check.main([*argv, "--batch-size", "2", "--target", "line"]) == 0
+    assert check.main([*argv, "--batch-size", "2", "--target", "full"]) == 0
     reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["epoch"] for r in reports] == [2, 3]
     assert [r["steps"] for r in reports] == [4, 6]
@@ -65,6 +68,7 @@ def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, cap
         assert (r["train"], r["test"]) == (3, 1)
         assert 0 <= r["train_hits"] <= 3 and 0 <= r["test_hits"] <= 1
         assert r["last_loss"] == r["last_loss"]  # a number, not NaN
+        assert r["line_weight"] == float(weight)
 
 
 def test_the_id_span_covers_exactly_the_digits(check, run_dir):
@@ -81,6 +85,11 @@ def test_the_id_span_covers_exactly_the_digits(check, run_dir):
     line = check.encode(formatter, _example("B501", 295), "line")
     assert tokenizer.decode(line.completion).startswith("Classification: CWE-295 Name")
     assert "Severity" not in tokenizer.decode(line.completion)
+    # The classification line's tokens, which --line-weight weighs, end at its newline.
+    first = tokenizer.decode(encoded.completion[: encoded.line_end])
+    assert first.startswith("Classification: CWE-295") and "Severity" not in first
+    rest = tokenizer.decode(encoded.completion[encoded.line_end :])
+    assert rest.lstrip("\n").startswith("Severity")
 
 
 def test_a_folder_that_is_no_run_is_named(check, tmp_path, capsys):
@@ -101,6 +110,7 @@ def test_a_broken_line_is_named_with_its_number(check, run_dir, capsys):
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--every", "0"], "--every must be at least 1"),
         (["--learning-rate", "0"], "--learning-rate must be positive"),
+        (["--line-weight", "-1"], "--line-weight must be positive"),
         (["--target", "half"], "invalid choice"),
     ],
 )
