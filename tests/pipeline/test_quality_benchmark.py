@@ -3,24 +3,19 @@ benchmark itself is two full SmolLM2 runs: run by hand, results in benchmarks/RE
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "quality.py"
+from ..benchmark_scripts import BENCHMARKS, load_script
+
+SCRIPT = BENCHMARKS / "quality.py"
 
 
 @pytest.fixture(scope="module")
 def quality():
-    spec = importlib.util.spec_from_file_location("quality_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("quality")
 
 
 def test_the_dry_run_plans_replay_and_no_replay_on_the_same_configuration(quality, capsys):

@@ -3,24 +3,19 @@ the CWE id, run on tiny-random with a hand-made run directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "cwe_id_learning.py"
+from ..benchmark_scripts import BENCHMARKS, load_script
+
+SCRIPT = BENCHMARKS / "cwe_id_learning.py"
 
 
 @pytest.fixture(scope="module")
 def check():
-    spec = importlib.util.spec_from_file_location("cwe_id_learning_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("cwe_id_learning")
 
 
 def _example(rule: str, cwe: int) -> dict[str, str]:
