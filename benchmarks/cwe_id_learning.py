@@ -1,8 +1,9 @@
 """Does a LoRA configuration learn which CWE a finding is? A teacher-forced check (issue 10).
 
 Trains LoRA adapters on a run's Stage-1 training split (``RUN/data/stage1-train.jsonl``) with a
-plain loop (AdamW, warm-up then cosine, batches of ``--batch-size``, loss on the completion only,
-the run's prompt formatting) and reports, every ``--every`` epochs, on how many training and test
+plain loop (AdamW, warm-up then cosine, gradients clipped at ``--max-grad-norm`` as Stage 1's are
+at 1.0, batches of ``--batch-size``, loss on the completion only, the run's prompt formatting)
+and reports, every ``--every`` epochs, on how many training and test
 examples the model's most likely tokens at the CWE id's position are exactly the reference id
 (given the prompt and ``Classification: CWE-``). That isolates the one decision the structured
 decoder cannot make for the model: everything after the id (the catalogue name, root cause and
@@ -159,7 +160,8 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
                 )
                 loss = (per_token * weights[:, 1:]).sum() / weights[:, 1:].sum()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            if args.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(params, args.max_grad_norm)
             optimizer.step()
             optimizer.zero_grad()
             step += 1
@@ -167,6 +169,7 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
             report = {
                 "last_layers": args.last_layers, "learning_rate": args.learning_rate,
                 "target": args.target, "line_weight": args.line_weight,
+                "max_grad_norm": args.max_grad_norm,
                 "epoch": epoch, "steps": step,
                 "last_loss": round(loss.item(), 4),
                 "train_hits": id_hits(model, train_set), "train": len(train_set),
@@ -190,6 +193,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--line-weight", type=float, default=1.0, help="loss weight of the classification line"
     )
+    parser.add_argument(
+        "--max-grad-norm", type=float, default=1.0, help="gradient clipping; 0 switches it off"
+    )
     parser.add_argument("--every", type=int, default=2, help="report every N epochs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -198,6 +204,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not args.learning_rate > 0:
         parser.error("--learning-rate must be positive")
+    if not args.max_grad_norm >= 0:
+        parser.error("--max-grad-norm must be 0 (off) or positive")
     if not args.line_weight > 0:
         parser.error("--line-weight must be positive")
     return args

@@ -39,8 +39,8 @@ def run_dir(tmp_path: Path) -> Path:
     return tmp_path / "run"
 
 
-@pytest.mark.parametrize("weight", ["1", "5"])
-def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, capsys, weight):
+@pytest.mark.parametrize(("weight", "clip"), [("1", "1"), ("5", "0")])
+def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, capsys, weight, clip):
     argv = [
         "--run",
         str(run_dir),
@@ -54,6 +54,8 @@ def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, cap
         "2",
         "--line-weight",
         weight,
+        "--max-grad-norm",
+        clip,
     ]
     assert check.main([*argv, "--batch-size", "2", "--target", "full"]) == 0
     reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -63,7 +65,7 @@ def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, cap
         assert (r["train"], r["test"]) == (3, 1)
         assert 0 <= r["train_hits"] <= 3 and 0 <= r["test_hits"] <= 1
         assert r["last_loss"] == r["last_loss"]  # a number, not NaN
-        assert r["line_weight"] == float(weight)
+        assert (r["line_weight"], r["max_grad_norm"]) == (float(weight), float(clip))
 
 
 def test_the_id_span_covers_exactly_the_digits(check, run_dir):
@@ -106,6 +108,7 @@ def test_a_broken_line_is_named_with_its_number(check, run_dir, capsys):
         (["--every", "0"], "--every must be at least 1"),
         (["--learning-rate", "0"], "--learning-rate must be positive"),
         (["--line-weight", "-1"], "--line-weight must be positive"),
+        (["--max-grad-norm", "-1"], "--max-grad-norm must be 0 (off) or positive"),
         (["--target", "half"], "invalid choice"),
     ],
 )
