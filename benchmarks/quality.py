@@ -149,9 +149,12 @@ def markdown(
     configuration = "the demo's (`src/vulntune/pipeline/demo.toml`)"
     if config is not None:
         configuration += f" with `{config.as_posix()}` laid over it"
+    heading = "## Quality: base vs Stage 1 vs final, with and without replay"
+    if config is not None:
+        heading = f"## Quality with `{config.name}` over the demo configuration"
     lines = [
         start,
-        "## Quality: base vs Stage 1 vs final, with and without replay (`benchmarks/quality.py`)",
+        heading + " (`benchmarks/quality.py`)",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {cpu}; python "
         f"{platform.python_version()}; base model `{base_model}`; other work may have shared "

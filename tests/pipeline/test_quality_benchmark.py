@@ -143,6 +143,8 @@ def test_an_overlay_block_has_its_own_markers_and_leaves_the_demo_block(quality,
     wide = quality.markdown([outcome], "python benchmarks/quality.py", "smollm2-135m", config)
     assert wide.startswith("<!-- quality:quality-cwe:start -->")
     assert "with `benchmarks/data/quality-cwe.toml` laid over it" in wide
+    assert "## Quality with `quality-cwe.toml` over the demo configuration" in wide
+    assert "## Quality: base vs Stage 1 vs final, with and without replay" in demo
     results_md = tmp_path / "RESULTS.md"
     quality.write_block(results_md, demo)
     quality.write_block(results_md, wide, config)
