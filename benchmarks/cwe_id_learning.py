@@ -38,6 +38,9 @@ from vulntune.models.loading import load_model_and_tokenizer
 from vulntune.models.prompt_format import PromptFormatter, prompt_format_for
 from vulntune.models.resolve import resolve_model
 from vulntune.runs.config import LoraSettings
+from vulntune.training.batching import collate
+from vulntune.training.encoding import IGNORE_INDEX, EncodedExample
+from vulntune.training.loop import lr_multiplier
 from vulntune.training.lora import attach_lora
 
 _ID = re.compile(r"^Classification: CWE-(\d+)")
@@ -122,7 +125,7 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.0)
     steps = args.epochs * math.ceil(len(train_set) / args.batch_size)
-    warmup = max(1, int(0.1 * steps))
+    schedule = lr_multiplier("cosine", max(1, int(0.1 * steps)), steps)  # Stage 1's, 10% warmup
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     reports: list[dict[str, object]] = []
     step, started, loss = 0, time.perf_counter(), torch.tensor(float("nan"))
@@ -132,23 +135,14 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
         rng.shuffle(order)
         for first in range(0, len(order), args.batch_size):
             rows = [train_set[i] for i in order[first : first + args.batch_size]]
-            width = max(len(r.prompt) + len(r.completion) for r in rows)
-            ids = torch.full((len(rows), width), pad)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            labels = torch.full((len(rows), width), -100)
-            weights = torch.zeros((len(rows), width))
+            batch = collate(
+                [EncodedExample("", r.prompt + r.completion, len(r.prompt)) for r in rows], pad
+            )
+            ids, mask, labels = batch.input_ids, batch.attention_mask, batch.labels
+            weights = (labels != IGNORE_INDEX).float()
             for r, row in enumerate(rows):
-                n = len(row.prompt) + len(row.completion)
-                ids[r, :n] = torch.tensor(row.prompt + row.completion)
-                mask[r, :n] = 1
-                labels[r, len(row.prompt) : n] = torch.tensor(row.completion)
-                weights[r, len(row.prompt) : n] = 1.0
                 weights[r, len(row.prompt) : len(row.prompt) + row.line_end] = args.line_weight
-            if step < warmup:
-                lr = args.learning_rate * (step + 1) / warmup
-            else:
-                progress = (step - warmup) / max(1, steps - warmup)
-                lr = args.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+            lr = args.learning_rate * schedule(step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
