@@ -106,6 +106,19 @@ def test_the_cli_default_catalogue_cap_is_the_builders() -> None:
     assert CATALOGUE_MAX == DEFAULT_CATALOGUE_MAX
 
 
+def test_the_cli_similar_limit_is_the_builders() -> None:
+    from vulntune.cli.datasets import MAX_SIMILAR as CLI_MAX
+    from vulntune.datasets.similar import MAX_SIMILAR
+
+    assert CLI_MAX == MAX_SIMILAR
+
+
+def test_a_similar_count_over_the_limit_is_a_usage_error(cli, tmp_path) -> None:
+    err = cli.usage_error("datasets", tmp_path, "-o", tmp_path / "o", "--similar", "6")
+    assert "--similar" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_bad_pair_column_is_a_usage_error(cli, tmp_path) -> None:
     err = cli.usage_error("datasets", tmp_path, "-o", tmp_path / "o", "--pair-column", "nope=x")
     assert "FIELD=COLUMN" in err

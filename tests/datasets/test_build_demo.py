@@ -58,10 +58,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepository:
 
 
 @pytest.fixture(scope="module")
-def dataset(demo: DemoRepository, catalogue) -> Dataset:
-    findings = []
+def findings() -> list:
+    found = []
     for tag in TAGS:
-        findings += ingest_paths([reports_dir(tag)], None, revision=tag).findings
+        found += ingest_paths([reports_dir(tag)], None, revision=tag).findings
+    return found
+
+
+@pytest.fixture(scope="module")
+def dataset(demo: DemoRepository, findings, catalogue) -> Dataset:
     options = DatasetOptions(source_root=demo.path, catalogue_max=CATALOGUE_MAX)
     return build_dataset(findings, options, catalogue=catalogue)
 
@@ -161,3 +166,23 @@ def test_the_planted_key_never_appears(dataset, demo) -> None:
         for example in dataset.examples(task):
             assert key not in example.to_json()
     assert any("«redacted:aws-access-token" in e.prompt for e in dataset.examples("codefix"))
+
+
+def test_similar_findings_change_analysis_prompts_only_and_come_from_train(
+    demo, findings, dataset, catalogue
+) -> None:
+    options = DatasetOptions(source_root=demo.path, catalogue_max=CATALOGUE_MAX, similar=2)
+    similar = build_dataset(findings, options, catalogue=catalogue)
+    assert similar.stats["settings"]["similar"] == 2 and dataset.stats["settings"]["similar"] == 0
+    assert similar.splits["codefix"] == dataset.splits["codefix"]
+    train_cwes = {e.completion.split()[1] for e in dataset.splits["analysis"]["train"]}
+    for split in SPLITS:
+        plain, added = dataset.splits["analysis"][split], similar.splits["analysis"][split]
+        assert [(e.id, e.completion) for e in added] == [(e.id, e.completion) for e in plain]
+        for before, after in zip(plain, added, strict=True):
+            lines = [x for x in after.prompt.split("\n") if x.startswith("Similar finding: ")]
+            assert 1 <= len(lines) <= 2, after.id
+            assert "\n".join(x for x in after.prompt.split("\n") if x not in lines) == before.prompt
+            assert {x.rsplit(" -> ", 1)[1].split()[0] for x in lines} <= train_cwes
+    with pytest.raises(ValueError, match="similar must be between 0 and 5, not 6"):
+        DatasetOptions(similar=6)

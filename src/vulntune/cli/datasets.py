@@ -12,6 +12,8 @@ from vulntune.cli.root import JsonOption, Output, say, usage_error
 # = vulntune.datasets.catalogue_examples.DEFAULT_CATALOGUE_MAX (not imported: it pulls in the
 # whole dataset builder at every command's start; a test keeps the two equal).
 CATALOGUE_MAX = 200
+# = vulntune.datasets.similar.MAX_SIMILAR (the same reason, the same test).
+MAX_SIMILAR = 5
 
 if TYPE_CHECKING:
     from vulntune.datasets.build import Dataset
@@ -87,6 +89,16 @@ def datasets_command(
             "--catalogue-max", min=0, help="At most this many catalogue examples per task."
         ),
     ] = CATALOGUE_MAX,
+    similar: Annotated[
+        int,
+        typer.Option(
+            "--similar",
+            min=0,
+            max=MAX_SIMILAR,
+            help="Write this many similar training findings, with their CWE, into each "
+            "analysis prompt (0: none).",
+        ),
+    ] = 0,
     base_model: Annotated[
         str | None,
         typer.Option(
@@ -144,6 +156,7 @@ def datasets_command(
         pair_columns=columns,
         catalogue=catalogue,
         catalogue_max=catalogue_max,
+        similar=similar,
     )
     dataset = build_dataset(loaded.findings, options)
     files = write_dataset(dataset, output)

@@ -10,7 +10,9 @@
    git history, tool fixes, dependency upgrades), every diff checked against the code its
    prompt shows;
 4. examples from public pairs files and from the CWE catalogue;
-5. grouped, seeded splits (:mod:`~vulntune.datasets.splits`) and ``stats.json``.
+5. grouped, seeded splits (:mod:`~vulntune.datasets.splits`) and ``stats.json``;
+6. with ``similar`` > 0, the nearest training findings written into every analysis prompt
+   (:mod:`~vulntune.datasets.similar`).
 
 :func:`write_dataset` publishes the folder atomically: ``analysis-{train,validation,test}
 .jsonl``, ``codefix-{train,validation,test}.jsonl`` and ``stats.json``.
@@ -43,6 +45,7 @@ from vulntune.datasets.records import (
 )
 from vulntune.datasets.render import DEFAULT_MAX_CODE_LINES, Task
 from vulntune.datasets.secret_guard import SecretGuard
+from vulntune.datasets.similar import MAX_SIMILAR, with_similar
 from vulntune.datasets.sources import SourceFiles
 from vulntune.datasets.splits import SplitOptions, split_examples
 from vulntune.datasets.stats import Tokenizer, build_stats, load_token_counter
@@ -72,6 +75,11 @@ class DatasetOptions:
     pair_columns: PairColumns = field(default_factory=PairColumns)
     catalogue: bool = True  # examples from the catalogue's demonstrative examples (train only)
     catalogue_max: int = DEFAULT_CATALOGUE_MAX  # per task
+    similar: int = 0  # similar training findings written into each analysis prompt
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.similar <= MAX_SIMILAR:
+            raise ValueError(f"similar must be between 0 and {MAX_SIMILAR}, not {self.similar}")
 
     def settings(self) -> dict[str, Any]:
         """The options as recorded in ``stats.json``."""
@@ -86,6 +94,7 @@ class DatasetOptions:
             "pairs": [str(p) for p in self.pairs],
             "catalogue": self.catalogue,
             "catalogue_max": self.catalogue_max if self.catalogue else 0,
+            "similar": self.similar,
         }
 
 
@@ -165,6 +174,7 @@ def build_dataset(
         task: {split: [e for e in by_split[split] if e.task == task] for split in SPLITS}
         for task in TASKS
     }
+    splits["analysis"] = with_similar(splits["analysis"], options.similar)
     dropped = [*analysis.dropped, *codefix.dropped]
     stats = build_stats(
         splits,

@@ -1,0 +1,201 @@
+"""Similar training findings written into analysis prompts (opt-in: ``similar`` > 0).
+
+Which CWE a scanner's rule stands for is a fact of the project's own history, and a 135M model
+learns it slowly from its weights: with adapters on all layers it took eight epochs on the
+classification line alone (benchmarks/RESULTS.md, "teacher-forced"). A rule seen once in
+training is the best evidence for the next finding of that rule, so with ``similar = k`` each
+analysis prompt gets, just before its ``Code:`` block, up to k lines
+
+    Similar finding: bandit B501: Call to requests with verify=False ... -> CWE-295 <name>
+
+naming the training examples nearest to it and the CWE each was classified as. The model
+learns when to follow them (the same rule) and when not to (a different weakness in
+similar-looking code).
+
+Nearness is the cosine of TF-IDF word vectors over the prompt's rule, message, location and
+code (sub-linear term counts; the tool and rule also count as one word of their own), except
+that findings of the same tool and rule always come first: the same rule is the strongest
+evidence there is, and code around a finding can look more like another rule's finding in the
+same file than like the same rule's elsewhere. Ties go to the smaller example id. An example
+is never its own neighbour, nor is one of its own group (a near-duplicate of it); test and
+validation prompts get neighbours from the training split only, and so does `vulntune analyze`
+from the run's training split, so every prompt sees what a new finding would see.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from vulntune.datasets.records import DatasetExample
+from vulntune.errors import VulntuneError
+
+SIMILAR_KEY = "Similar finding"
+MAX_SIMILAR = 5
+_MESSAGE_CHARS = 100
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\d+")
+_CLASSIFICATION = re.compile(r"^Classification: (CWE-\d+[^\n]*)")
+
+
+class SimilarFindingsError(VulntuneError, ValueError):
+    """A memory of training findings cannot be built or read."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: str
+    group: str
+    rule: str | None  # "bandit:B501"; None for code-only examples
+    summary: str  # "bandit B501: <message>" or "Go internal/api/documents.go"
+    label: str  # "CWE-295 Improper Certificate Validation"
+    vector: dict[str, float]
+
+
+def prompt_fields(prompt: str) -> tuple[dict[str, str], str]:
+    """A prompt's ``Key: value`` lines (first of each key, similar lines left out) and its
+    code block."""
+    head, _, code = prompt.partition("\nCode:\n")
+    values: dict[str, str] = {}
+    for line in head.split("\n")[1:]:
+        key, sep, value = line.partition(": ")
+        if sep and key != SIMILAR_KEY and key not in values:
+            values[key] = value.strip()
+    return values, code
+
+
+def _rule(prompt: str) -> str | None:
+    values, _ = prompt_fields(prompt)
+    return f"{values.get('Tool', '')}:{values['Rule']}" if "Rule" in values else None
+
+
+def _words(prompt: str) -> Counter[str]:
+    values, code = prompt_fields(prompt)
+    text = " ".join(
+        [values.get(k, "") for k in ("Tool", "Rule", "Message", "Location", "Language")] + [code]
+    )
+    words = Counter(w.lower() for w in _WORD.findall(text))
+    if "Rule" in values:
+        words[f"rule={values.get('Tool', '')}:{values['Rule']}".lower()] += 1
+    return words
+
+
+def _summary(prompt: str) -> str:
+    values, _ = prompt_fields(prompt)
+    if "Rule" in values:
+        who = " ".join(v for v in (values.get("Tool"), values["Rule"]) if v)
+        message = values.get("Message", "")
+        if len(message) > _MESSAGE_CHARS:
+            message = message[: _MESSAGE_CHARS - 3].rstrip() + "..."
+        return f"{who}: {message}" if message else who
+    where = values.get("Location", "").split(":")[0]
+    return " ".join(v for v in (values.get("Language"), where) if v) or "code"
+
+
+class SimilarFindings:
+    """The training analysis examples as a memory that writes neighbours into prompts."""
+
+    def __init__(self, examples: Iterable[tuple[str, str, str, str]], k: int) -> None:
+        """``examples``: (id, group, prompt, completion) of the training analysis split; those
+        whose completion has no ``Classification: CWE-`` line are left out."""
+        if not 1 <= k <= MAX_SIMILAR:
+            raise SimilarFindingsError(f"similar must be between 1 and {MAX_SIMILAR}, not {k}")
+        self.k = k
+        rows = []
+        for id_, group, prompt, completion in examples:
+            match = _CLASSIFICATION.match(completion)
+            if match:
+                rows.append((id_, group, prompt, match.group(1).strip()))
+        counts = [_words(prompt) for _, _, prompt, _ in rows]
+        documents: Counter[str] = Counter()
+        for words in counts:
+            documents.update(words.keys())
+        total = len(rows)
+        self._idf = {w: math.log((total + 1) / (n + 1)) + 1.0 for w, n in documents.items()}
+        self._entries = sorted(
+            (
+                _Entry(id_, group, _rule(prompt), _summary(prompt), label, self._vector(words))
+                for (id_, group, prompt, label), words in zip(rows, counts, strict=True)
+            ),
+            key=lambda e: e.id,
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[DatasetExample], k: int) -> SimilarFindings:
+        """A memory of ``examples`` (the analysis training split of a dataset)."""
+        return cls(((e.id, e.group, e.prompt, e.completion) for e in examples), k)
+
+    @classmethod
+    def from_jsonl(cls, path: Path, k: int) -> SimilarFindings:
+        """A memory of a training file (``analysis-train.jsonl``, a run's
+        ``stage1-train.jsonl``); SimilarFindingsError names the file, line and problem."""
+        rows = []
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SimilarFindingsError(f"{path}: cannot read training findings ({exc})") from exc
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                group = row.get("meta", {}).get("group") or row["id"]
+                rows.append((str(row["id"]), str(group), row["prompt"], row["completion"]))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                raise SimilarFindingsError(
+                    f"{path}:{number}: not a training example ({type(exc).__name__}: {exc})"
+                ) from exc
+        return cls(rows, k)
+
+    def _vector(self, words: Counter[str]) -> dict[str, float]:
+        vector = {w: (1.0 + math.log(n)) * self._idf.get(w, 0.0) for w, n in words.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values()))
+        return {w: v / norm for w, v in vector.items() if v} if norm else {}
+
+    def nearest(self, prompt: str, *, own_id: str = "", own_group: str = "") -> list[str]:
+        """The lines for ``prompt``: its k nearest entries, nearest first."""
+        vector, rule = self._vector(_words(prompt)), _rule(prompt)
+        scored = []
+        for entry in self._entries:
+            if entry.id == own_id or (own_group and entry.group == own_group):
+                continue
+            small, large = sorted((vector, entry.vector), key=len)
+            score = sum(v * large.get(w, 0.0) for w, v in small.items())
+            same_rule = rule is not None and entry.rule == rule
+            if score > 0.0 or same_rule:
+                scored.append((not same_rule, -score, entry.id, entry))
+        scored.sort(key=lambda s: s[:3])
+        return [f"{SIMILAR_KEY}: {e.summary} -> {e.label}" for *_, e in scored[: self.k]]
+
+    def add_to(self, prompt: str, *, own_id: str = "", own_group: str = "") -> str:
+        """``prompt`` with its similar-finding lines before its ``Code:`` block (at the end
+        when it has none)."""
+        lines = self.nearest(prompt, own_id=own_id, own_group=own_group)
+        if not lines:
+            return prompt
+        head, sep, code = prompt.partition("\nCode:\n")
+        return "\n".join([head, *lines]) + (sep + code if sep else "")
+
+
+def with_similar(
+    splits: dict[str, list[DatasetExample]], k: int
+) -> dict[str, list[DatasetExample]]:
+    """Analysis ``splits`` (split -> examples) with ``k`` similar training findings in every
+    prompt; ``k`` = 0 returns them as they are."""
+    if k == 0:
+        return splits
+    memory = SimilarFindings.from_examples(splits.get("train", []), k)
+    return {
+        split: [
+            replace(e, prompt=memory.add_to(e.prompt, own_id=e.id, own_group=e.group))
+            for e in examples
+        ]
+        for split, examples in splits.items()
+    }
