@@ -28,6 +28,7 @@ from typing import Literal
 from vulntune.datasets.completions import parse_analysis
 from vulntune.datasets.cwe_catalogue import CweCatalogue
 from vulntune.datasets.render import Task, code_excerpt, render_prompt
+from vulntune.datasets.similar import SimilarFindings
 from vulntune.datasets.taxonomy import AnalysisSeverity, Category
 from vulntune.errors import VulntuneError
 from vulntune.findings.record import Finding, FindingKind, Severity
@@ -133,18 +134,20 @@ def analyze_findings(
     catalogue: CweCatalogue | None = None,
     progress: ProgressFn | None = None,
     prompts_per_call: int = PROMPTS_PER_CALL,
+    similar: SimilarFindings | None = None,
 ) -> AnalyzeResult:
     """Ask ``completer`` for an analysis of every finding that has something to analyse and
     for a fix of those whose prompt shows numbered code; read and check the answers.
     ``secrets`` (the secret findings of the ingest) redacts known secret values from the
-    model's answers on top of the generic detectors."""
+    model's answers on top of the generic detectors. ``similar`` writes the nearest training
+    findings into the analysis prompts, as the run's training prompts have them."""
     catalogue = catalogue or CweCatalogue.load()
     statuses = [_precheck(f, min_severity) for f in findings]
     asked = [i for i, status in enumerate(statuses) if status is None]
     fixable = [i for i in asked if _fixable(findings[i])]
     analysis_texts = _complete(
         completer,
-        [render_prompt(findings[i], "analysis", catalogue=catalogue) for i in asked],
+        [_analysis_prompt(findings[i], catalogue, similar) for i in asked],
         "analysis",
         progress,
         prompts_per_call,
@@ -176,6 +179,13 @@ def analyze_findings(
             AnalyzedFinding(finding, "analysed" if usable else "unusable answer", analysis, fix)
         )
     return AnalyzeResult(items)
+
+
+def _analysis_prompt(
+    finding: Finding, catalogue: CweCatalogue, similar: SimilarFindings | None
+) -> str:
+    prompt = render_prompt(finding, "analysis", catalogue=catalogue)
+    return similar.add_to(prompt) if similar is not None else prompt
 
 
 def read_analysis(text: str, catalogue: CweCatalogue) -> FindingAnalysis | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vulntune.datasets.similar import SimilarFindings
 from vulntune.errors import VulntuneError
 from vulntune.findings.record import Severity
 from vulntune.inference.analyze import AnalyzeResult, ProgressFn, analyze_findings
@@ -64,6 +65,9 @@ def analyze_reports(
         raise NoInputError(
             "no scanner report could be read" + (f" ({problems})" if problems else "")
         )
+    similar = None
+    if model.similar and model.similar_from is not None:
+        similar = SimilarFindings.from_jsonl(model.similar_from, model.similar)
     if isinstance(completer, CompleterFactory):
         completer = completer.make(model)
     result = analyze_findings(
@@ -72,6 +76,7 @@ def analyze_reports(
         min_severity=min_severity,
         secrets=inputs.secrets,
         progress=progress,
+        similar=similar,
     )
     text = render_output(output_format, inputs, result, model, now or datetime.now(UTC))
     if output is not None:

@@ -58,6 +58,10 @@ class AnalysisModel:
     prompt_format: str
     run_id: str | None = None
     base_model: str | None = None  # the run's base-model spec (for --run)
+    # The run's analysis prompts carry this many similar training findings, drawn from
+    # ``similar_from`` (its Stage-1 training split); analyze writes them into its prompts too.
+    similar: int = 0
+    similar_from: Path | None = None
 
     @property
     def label(self) -> str:
@@ -83,6 +87,8 @@ def model_from_run(run: TrainingRun) -> AnalysisModel:
         prompt_format=run.manifest.semantics.prompt_format,
         run_id=run.id,
         base_model=run.manifest.base_model.spec,
+        similar=(similar := run.similar_findings()),
+        similar_from=run.stage1.train_data if similar else None,
     )
 
 

@@ -168,6 +168,22 @@ class TrainingRun:
         for name, rel in self.manifest.artifact_paths().items():
             self.path(rel, what=name)
 
+    def similar_findings(self) -> int:
+        """How many similar training findings the run's analysis prompts carry (the dataset's
+        ``similar`` setting in ``data_stats``; 0 when the run has no stats or the setting)."""
+        if not self.data_stats.is_file():
+            return 0
+        try:
+            stats = json.loads(self.data_stats.read_text(encoding="utf-8"))
+            value = stats.get("settings", {}).get("similar", 0)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+            raise ManifestError(f"{self.data_stats}: not a dataset's stats ({exc})") from exc
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ManifestError(
+                f"{self.data_stats}: settings.similar must be a count, not {value!r}"
+            )
+        return value
+
     def path(self, rel: str, what: str | None = None) -> Path:
         """Absolute path of a manifest-relative path, refusing anything outside the run.
 
