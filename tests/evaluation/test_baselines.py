@@ -11,6 +11,7 @@ from vulntune.evaluation.baselines import (
     KEYWORDS,
     KeywordBaseline,
     MajorityBaseline,
+    SimilarBaseline,
     majority_answers,
     match_keyword,
     reported_severity,
@@ -68,3 +69,34 @@ def test_keyword_baseline_writes_an_applying_upgrade_for_every_builtin_package_m
         assert facts.fixed_version in diff
         upgraded += 1
     assert upgraded >= 8
+
+
+SQL_PROMPT = (
+    "Analyze this security finding.\nTool: semgrep\nRule: tainted-sql\n"
+    "Message: query built from input\n"
+    "Similar finding: bandit B602: subprocess call with shell=True -> CWE-78 OS Command\n"
+    "Similar finding: semgrep tainted-sql: query -> CWE-89 SQL Injection\nCode:\nq = 1\n"
+)
+
+
+def test_the_similar_finding_baseline_takes_the_nearest_findings_cwe():
+    catalogue = CweCatalogue.load()
+    answers = majority_answers([], [])
+    assert prompt_facts(SQL_PROMPT).similar_cwe == 78  # the first line is the nearest
+    similar = parse_analysis(SimilarBaseline(answers, catalogue).analysis(SQL_PROMPT))
+    keyword = parse_analysis(KeywordBaseline(answers, catalogue).analysis(SQL_PROMPT))
+    assert (similar.cwe_id, keyword.cwe_id) == (78, 89)
+    assert similar.cwe_name == catalogue.name(78)
+    assert (similar.severity, similar.category) == (keyword.severity, keyword.category)
+
+
+def test_without_a_similar_finding_or_with_an_unknown_id_it_is_the_keyword_lookup():
+    catalogue = CweCatalogue.load()
+    answers = majority_answers([], [])
+    plain = SQL_PROMPT.replace("Similar finding", "Other")
+    unknown = SQL_PROMPT.replace("CWE-78 OS", "CWE-999999 OS")
+    for prompt in (plain, unknown):
+        assert SimilarBaseline(answers, catalogue).analysis(prompt) == KeywordBaseline(
+            answers, catalogue
+        ).analysis(prompt)
+    assert prompt_facts(plain).similar_cwe is None

@@ -35,3 +35,13 @@ def test_headline_is_cwe_accuracy_and_applying_diffs():
 def test_retention_keeps_the_numbers():
     assert retention(RESULTS) == {"cwe_accuracy": 0.9}
     assert retention({"retention": None}) == {}
+
+
+def test_the_similar_finding_baseline_is_a_column_only_where_the_results_have_it():
+    assert "similar" not in comparison(RESULTS)[1].values
+    results = RESULTS | {
+        "baselines": RESULTS["baselines"] | {"similar": {"analysis": {"cwe_accuracy": 0.35}}}
+    }
+    cwe = comparison(results)[1]
+    assert list(cwe.values) == ["base", "stage1", "final", "majority", "keyword", "similar"]
+    assert cwe.values["similar"] == 0.35

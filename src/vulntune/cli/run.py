@@ -100,13 +100,13 @@ def show_result(
     and with --json the result document."""
     from rich.table import Table
 
-    from vulntune.pipeline.summary import COLUMNS, comparison, retention
+    from vulntune.pipeline.summary import comparison, retention
 
     rows = comparison(result.results)
     if rows:
         table = Table(title=title)
         table.add_column("metric")
-        for column in COLUMNS:
+        for column in rows[0].values:
             table.add_column(column, justify="right")
         for row in rows:
             cells = ["-" if v is None else f"{v:.2f}" for v in row.values.values()]

@@ -9,6 +9,10 @@
   else the entry's. Without a matching word it answers the majority class. Root cause is
   the message itself. For fixes: where the prompt names a package with a fixed version and
   the code shows the installed one, it writes the upgrade diff itself; otherwise no diff.
+- **Similar finding** (only for runs whose prompts carry similar training findings,
+  ``datasets/similar.py``): the keyword lookup, with the CWE of the nearest similar finding the
+  prompt names in place of the keyword's. It is what copying the first neighbour gets, so a
+  model trained on such prompts has to beat it, not only the keyword lookup.
 """
 
 from __future__ import annotations
@@ -209,7 +213,7 @@ class KeywordBaseline:
         facts = prompt_facts(prompt)
         keyword = match_keyword(f"{facts.rule or ''} {facts.message or ''}")
         a = self.answers
-        cwe = keyword.cwe if keyword else a.cwe_id
+        cwe = self._cwe(facts, keyword)
         category: Category = keyword.category if keyword else a.category
         if facts.package is not None:
             category = "vulnerable-dependency"
@@ -218,6 +222,9 @@ class KeywordBaseline:
         )
         root_cause = facts.message or a.root_cause
         return _analysis_text(self.catalogue, cwe, severity, category, root_cause, a.impact)
+
+    def _cwe(self, facts: PromptFacts, keyword: Keyword | None) -> int:
+        return keyword.cwe if keyword else self.answers.cwe_id
 
     def codefix(self, prompt: str) -> str:
         facts = prompt_facts(prompt)
@@ -228,6 +235,17 @@ class KeywordBaseline:
             f"Upgrade {facts.package} to {facts.fixed_version}, the advisory's fixed version."
         )
         return CodeFixCompletion(sentence, diff).text()
+
+
+class SimilarBaseline(KeywordBaseline):
+    """The keyword lookup with the nearest similar training finding's CWE."""
+
+    name = "similar"
+
+    def _cwe(self, facts: PromptFacts, keyword: Keyword | None) -> int:
+        if facts.similar_cwe is not None and self.catalogue.name(facts.similar_cwe):
+            return facts.similar_cwe
+        return super()._cwe(facts, keyword)
 
 
 def match_keyword(text: str) -> Keyword | None:

@@ -27,7 +27,12 @@ from vulntune.datasets.cwe_catalogue import CweCatalogue
 from vulntune.datasets.examples import DataFormatError, example_from_obj, read_examples
 from vulntune.datasets.render import Task
 from vulntune.errors import VulntuneError
-from vulntune.evaluation.baselines import KeywordBaseline, MajorityBaseline, majority_answers
+from vulntune.evaluation.baselines import (
+    KeywordBaseline,
+    MajorityBaseline,
+    SimilarBaseline,
+    majority_answers,
+)
 from vulntune.evaluation.metrics import (
     RETENTION_METRICS,
     score_analysis,
@@ -309,7 +314,13 @@ def _baselines(run: TrainingRun, split: TestSplit, catalogue: CweCatalogue) -> d
     train_codefix = _training_examples(run.stage2.codefix_dataset)
     answers = majority_answers(train_analysis, train_codefix)
     out: dict[str, Any] = {}
-    for baseline in (MajorityBaseline(answers, catalogue), KeywordBaseline(answers, catalogue)):
+    baselines: list[MajorityBaseline | KeywordBaseline] = [
+        MajorityBaseline(answers, catalogue),
+        KeywordBaseline(answers, catalogue),
+    ]
+    if any(prompt_facts(item.prompt).similar_cwe is not None for item in split.analysis):
+        baselines.append(SimilarBaseline(answers, catalogue))
+    for baseline in baselines:
         analysis = [
             score_analysis(baseline.analysis(item.prompt), item.reference, catalogue)
             for item in split.analysis

@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 
 _KEY = re.compile(
-    r"^(Tool|Rule|Reported severity|Location|Message|Package|Vulnerability|URL|Evidence): (.*)$"
+    r"^(Tool|Rule|Reported severity|Location|Message|Package|Vulnerability|URL|Evidence"
+    r"|Similar finding): (.*)$"
 )
+# The end of a similar-finding line (datasets/similar.py): "... -> CWE-<id> <name>".
+_SIMILAR_CWE = re.compile(r" -> CWE-(\d+)(?: |$)")
 _LOCATION = re.compile(r"^(.*?)(?::(\d+))?$")
 # "<ecosystem> <name> <installed> (fixed in <version>)"; installed and fixed may be missing.
 _PACKAGE = re.compile(r"^(\S+) (\S+)(?: ([^\s(]+))?(?: \(fixed in ([^)\s]+)\))?$")
@@ -29,6 +32,7 @@ class PromptFacts:
     package: str | None = None
     installed_version: str | None = None
     fixed_version: str | None = None
+    similar_cwe: int | None = None  # the CWE of the first (nearest) similar training finding
 
     def files(self) -> dict[str, str]:
         """The code in the prompt as the one file a fix may patch (empty without code)."""
@@ -66,4 +70,7 @@ def prompt_facts(prompt: str) -> PromptFacts:
         package=package,
         installed_version=installed,
         fixed_version=fixed,
+        similar_cwe=int(m.group(1))
+        if (m := _SIMILAR_CWE.search(values.get("Similar finding", "")))
+        else None,
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 MODELS = ("base", "stage1", "final")
 BASELINES = ("majority", "keyword")  # beside the models, so that a number means something
-COLUMNS = (*MODELS, *BASELINES)
+# Shown only where the results have it (runs whose prompts carry similar training findings).
+OPTIONAL_BASELINES = ("similar",)
 
 # (task, metric key, label): the rows of the comparison table, Stage-1 metrics first.
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -35,7 +36,7 @@ class MetricRow:
     task: str
     key: str
     label: str
-    values: dict[str, float | None]  # model or baseline -> value
+    values: dict[str, float | None]  # model or baseline -> value, in the table's column order
 
     def improved(self) -> bool | None:
         """Whether the final model beats the base model (None when either is missing)."""
@@ -54,7 +55,9 @@ def comparison(results: dict[str, Any] | None) -> list[MetricRow]:
     if not results:
         return []
     sources = {m: results.get("models", {}).get(m, {}) for m in MODELS}
-    sources |= {b: results.get("baselines", {}).get(b, {}) for b in BASELINES}
+    baselines = results.get("baselines", {})
+    sources |= {b: baselines.get(b, {}) for b in BASELINES}
+    sources |= {b: baselines[b] for b in OPTIONAL_BASELINES if b in baselines}
     rows = []
     for task, key, label in METRICS:
         values = {name: _number(src.get(task, {}).get(key)) for name, src in sources.items()}
