@@ -24,7 +24,8 @@ from vulntune.pipeline.state import STEPS, read_state
 from vulntune.runs.run import TrainingRun
 
 # Small and quick: one epoch, frequent checkpoints (so a kill inside Stage 1 has one to resume
-# from), few generated tokens.
+# from), few generated tokens. Similar findings in the analysis prompts (off in the demo, which
+# covers the default) so that the whole path of that setting runs here too.
 TINY_RUN_CONFIG = {
     "precision": "fp32",
     "stage1": {"epochs": 1, "batch_size": 4, "checkpoint_every": 2, "learning_rate": 1e-3},
@@ -33,6 +34,7 @@ TINY_RUN_CONFIG = {
         "catalogue_max": 4,
         "max_new_tokens": {"analysis": 24, "codefix": 24},
         "evaluation_limit": 4,
+        "similar_findings": 2,
     },
 }
 TIMEOUT = 300
@@ -127,6 +129,12 @@ def test_run_killed_between_stages_and_before_evaluation_resumes_to_the_end(
     assert result["report"] == str(run.evaluation.report) and run.evaluation.report.is_file()
     models = result["results"]["models"]
     assert set(models) >= {"base", "stage1", "final"}
+    # The analysis prompts carry similar training findings, and the baseline that copies the
+    # nearest one's CWE stands beside the keyword lookup.
+    assert run.similar_findings() == 2
+    test_prompts = [json.loads(x)["prompt"] for x in run.stage1.test_data.read_text().splitlines()]
+    assert all("\nSimilar finding: " in p for p in test_prompts)
+    assert set(result["results"]["baselines"]) == {"majority", "keyword", "similar"}
     # The run directory and the report are the last things said.
     last_two = err.strip().splitlines()[-2:]
     assert last_two == [f"run directory: {run_dir}", f"report: {run.evaluation.report}"]

@@ -22,10 +22,14 @@ def test_the_pipeline_table_is_split_from_the_training_configuration(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text(
         "[stage1]\nepochs = 5\n[pipeline]\ncatalogue_max = 7\nmax_new_tokens = { codefix = 64 }\n"
+        "similar_findings = 2\n"
     )
     config = load_run_configuration(path)
     assert config.training.stage1.epochs == 5
-    assert config.pipeline == PipelineSettings(catalogue_max=7, max_new_tokens={"codefix": 64})
+    assert config.pipeline == PipelineSettings(
+        catalogue_max=7, max_new_tokens={"codefix": 64}, similar_findings=2
+    )
+    assert PipelineSettings().similar_findings == 0
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,8 @@ def test_the_pipeline_table_is_split_from_the_training_configuration(tmp_path):
         ("[pipeline]\nunknown = 1\n", "pipeline.unknown"),
         ("[pipeline]\nmax_new_tokens = { summary = 9 }\n", "pipeline.max_new_tokens.summary"),
         ("[pipeline]\nmax_new_tokens = { codefix = 0 }\n", "pipeline.max_new_tokens.codefix"),
+        ("[pipeline]\nsimilar_findings = 6\n", "pipeline.similar_findings"),
+        ("[pipeline]\nsimilar_findings = -1\n", "pipeline.similar_findings"),
         ("pipeline = 3\n", r"\[pipeline\] must be a table"),
         ("[stage1]\nepochs = 0\n", "stage1.epochs"),
         ("[stage1\n", "not valid toml"),

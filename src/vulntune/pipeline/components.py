@@ -55,7 +55,11 @@ def build_dataset(
     if settings.test_fraction is not None:
         split = SplitOptions(split.seed, split.validation_fraction, settings.test_fraction)
     options = DatasetOptions(
-        source_root=source_root, split=split, base_model=base_model, pairs=tuple(pairs)
+        source_root=source_root,
+        split=split,
+        base_model=base_model,
+        pairs=tuple(pairs),
+        similar=settings.similar_findings,
     )
     if settings.catalogue_max is not None:
         options = replace(

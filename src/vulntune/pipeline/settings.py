@@ -6,6 +6,7 @@ optional extra table, ``[pipeline]``, for what happens around training::
     [pipeline]
     catalogue_max = 40       # CWE-catalogue teaching examples in the dataset (0: none)
     max_new_tokens = { analysis = 160, codefix = 256 }   # generation length in evaluation
+    similar_findings = 2     # nearest training findings, with their CWE, in analysis prompts
 
 Everything outside ``[pipeline]`` is the training configuration (defaults included).
 """
@@ -35,6 +36,12 @@ class PipelineSettings(BaseModel):
     max_new_tokens: dict[Literal["analysis", "codefix"], PositiveInt] = Field(
         default_factory=dict,
         description="tokens generated per answer in evaluation, per task (missing: default)",
+    )
+    similar_findings: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="similar training findings, with their CWE, in each analysis prompt",
     )
     evaluation_limit: int | None = Field(
         None, ge=1, description="evaluate at most this many test examples per stage (null: all)"
