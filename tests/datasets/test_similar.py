@@ -159,3 +159,16 @@ def test_a_training_file_is_read_and_its_bad_lines_are_named(tmp_path) -> None:
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(SimilarFindingsError, match="cannot read"):
         SimilarFindings.from_jsonl(path, 1)
+
+
+def _code_prompt(path: str, code: str) -> str:
+    return f"Analyze this security finding.\nLanguage: Python\nLocation: {path}\nCode:\n{code}"
+
+
+def test_identifiers_match_by_their_parts_and_the_file_does_not_count() -> None:
+    inner = _example("h", _code_prompt("web/view.py", "el.innerHTML = x"), 79, "XSS")
+    same_file = _example("f", _code_prompt("src/app.py", "token = rand()"), 338, "PRNG")
+    memory = SimilarFindings.from_examples([inner, same_file], 1)
+    # The same file as one, "innerHtml" (inner, html) as the other's innerHTML.
+    lines = memory.nearest(_code_prompt("src/app.py", "render(innerHtml)"))
+    assert lines == ["Similar finding: Python web/view.py -> CWE-79 XSS"]
