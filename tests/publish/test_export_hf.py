@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -69,6 +70,12 @@ def test_the_card_of_a_local_base_model_carries_its_licence(trained_run):
     assert "| stage 1 train | 14 |" in card  # counts only, never the examples
     assert "finding 0" not in card
     assert "Not evaluated yet" in card
+    assert "Similar finding" not in card
+
+
+def test_the_card_says_when_prompts_carried_similar_findings(trained_run):
+    inputs = replace(read_card_inputs(trained_run), similar=2)
+    assert "up to 2 `Similar finding:` lines" in model_card(inputs)
 
 
 def test_the_card_has_the_evaluation_table_and_model_index(trained_run, tmp_path):

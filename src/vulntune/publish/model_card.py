@@ -40,6 +40,7 @@ class CardInputs:
     stage_results: dict[str, dict[str, Any]]
     evaluation: dict[str, Any] | None
     adapter_only: bool
+    similar: int = 0  # similar-finding lines in the run's analysis prompts
 
 
 def read_card_inputs(run: TrainingRun, adapter_only: bool = False) -> CardInputs:
@@ -65,7 +66,13 @@ def read_card_inputs(run: TrainingRun, adapter_only: bool = False) -> CardInputs
             stages[f"stage{stage}"] = found
     evaluation = _read_json(run.evaluation.results)
     return CardInputs(
-        run, base_model_info(run.manifest.base_model), data_counts, stages, evaluation, adapter_only
+        run,
+        base_model_info(run.manifest.base_model),
+        data_counts,
+        stages,
+        evaluation,
+        adapter_only,
+        run.similar_findings(),
     )
 
 
@@ -159,6 +166,16 @@ def _body(inputs: CardInputs) -> str:
         "applies. Prompts must use vulntune's layout "
         f"(`{PROMPT_FORMAT_VERSION}`, chat format `{manifest.semantics.prompt_format}`). The "
         "output is advice for a reviewer, not a verdict.",
+        *(
+            [
+                f"Its analysis prompts carried up to {inputs.similar} `Similar finding:` lines "
+                "before the code: the nearest findings of the run's training split with their "
+                "CWE. `vulntune analyze --run` writes them from that split; prompts without "
+                "them are not the ones it learnt from, and its CWE answers are worse."
+            ]
+            if inputs.similar
+            else []
+        ),
         "## Training data",
         "Example counts per split (the data itself is not published; secrets in scanner "
         "output were redacted before training):",
