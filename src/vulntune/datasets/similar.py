@@ -37,6 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from vulntune.datasets.records import DatasetExample
 from vulntune.errors import VulntuneError
 
@@ -58,10 +60,8 @@ class SimilarFindingsError(VulntuneError, ValueError):
 class _Entry:
     id: str
     group: str
-    rule: str | None  # "bandit:B501"; None for code-only examples
     summary: str  # "bandit B501: <message>" or "Go internal/api/documents.go"
     label: str  # "CWE-295 Improper Certificate Validation"
-    vector: dict[str, float]
 
 
 def prompt_fields(prompt: str) -> tuple[dict[str, str], str]:
@@ -133,19 +133,30 @@ class SimilarFindings:
             match = _CLASSIFICATION.match(completion)
             if match:
                 rows.append((id_, group, prompt, match.group(1).strip()))
+        rows.sort(key=lambda row: row[0])  # index order is id order: ties go to the smaller id
         counts = [_words(prompt) for _, _, prompt, _ in rows]
         documents: Counter[str] = Counter()
         for words in counts:
             documents.update(words.keys())
         total = len(rows)
         self._idf = {w: math.log((total + 1) / (n + 1)) + 1.0 for w, n in documents.items()}
-        self._entries = sorted(
-            (
-                _Entry(id_, group, _rule(prompt), _summary(prompt), label, self._vector(words))
-                for (id_, group, prompt, label), words in zip(rows, counts, strict=True)
-            ),
-            key=lambda e: e.id,
-        )
+        self._entries = [
+            _Entry(id_, group, _summary(prompt), label) for id_, group, prompt, label in rows
+        ]
+        # An inverted index (word -> entries holding it, and their weights), so that a prompt
+        # is scored against only the entries that share a word with it, in numpy.
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for index, words in enumerate(counts):
+            for word, weight in self._vector(words).items():
+                entry_ids, weights = postings.setdefault(word, ([], []))
+                entry_ids.append(index)
+                weights.append(weight)
+        self._postings = {
+            w: (np.array(i, dtype=np.int64), np.array(v)) for w, (i, v) in postings.items()
+        }
+        self._by_rule = _index_lists(_rule(prompt) for _, _, prompt, _ in rows)
+        self._by_group = _index_lists(group for _, group, _, _ in rows)
+        self._by_id = {entry.id: index for index, entry in enumerate(self._entries)}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -184,18 +195,29 @@ class SimilarFindings:
 
     def nearest(self, prompt: str, *, own_id: str = "", own_group: str = "") -> list[str]:
         """The lines for ``prompt``: its k nearest entries, nearest first."""
-        vector, rule = self._vector(_words(prompt)), _rule(prompt)
-        scored = []
-        for entry in self._entries:
-            if entry.id == own_id or (own_group and entry.group == own_group):
-                continue
-            small, large = sorted((vector, entry.vector), key=len)
-            score = sum(v * large.get(w, 0.0) for w, v in small.items())
-            same_rule = rule is not None and entry.rule == rule
-            if score > 0.0 or same_rule:
-                scored.append((not same_rule, -score, entry.id, entry))
-        scored.sort(key=lambda s: s[:3])
-        return [f"{SIMILAR_KEY}: {e.summary} -> {e.label}" for *_, e in scored[: self.k]]
+        size = len(self._entries)
+        scores = np.zeros(size)
+        for word, weight in self._vector(_words(prompt)).items():
+            if word in self._postings:
+                entry_ids, weights = self._postings[word]
+                scores[entry_ids] += weight * weights
+        same_rule = np.zeros(size, dtype=bool)
+        rule = _rule(prompt)
+        if rule is not None and rule in self._by_rule:
+            same_rule[self._by_rule[rule]] = True
+        allowed = same_rule | (scores > 0.0)
+        if own_id in self._by_id:
+            allowed[self._by_id[own_id]] = False
+        if own_group and own_group in self._by_group:
+            allowed[self._by_group[own_group]] = False
+        candidates = np.flatnonzero(allowed)
+        # Same rule first, then the higher score, then the smaller id (index order).
+        order = np.lexsort((candidates, -scores[candidates], ~same_rule[candidates]))
+        chosen = candidates[order[: self.k]]
+        return [
+            f"{SIMILAR_KEY}: {self._entries[i].summary} -> {self._entries[i].label}"
+            for i in chosen.tolist()
+        ]
 
     def add_to(self, prompt: str, *, own_id: str = "", own_group: str = "") -> str:
         """``prompt`` with its similar-finding lines before its ``Code:`` block (at the end
@@ -205,6 +227,15 @@ class SimilarFindings:
             return prompt
         head, sep, code = prompt.partition("\nCode:\n")
         return "\n".join([head, *lines]) + (sep + code if sep else "")
+
+
+def _index_lists(keys: Iterable[str | None]) -> dict[str, list[int]]:
+    """key -> the indices it occurs at (None keys left out)."""
+    out: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key is not None:
+            out.setdefault(key, []).append(index)
+    return out
 
 
 def with_similar(
