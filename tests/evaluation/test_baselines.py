@@ -100,3 +100,5 @@ def test_without_a_similar_finding_or_with_an_unknown_id_it_is_the_keyword_looku
             answers, catalogue
         ).analysis(prompt)
     assert prompt_facts(plain).similar_cwe is None
+    odd = SQL_PROMPT.replace("shell=True ->", "shell=True -> CWE-89 in its words ->")
+    assert prompt_facts(odd).similar_cwe == 78

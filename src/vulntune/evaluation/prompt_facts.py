@@ -11,6 +11,7 @@ _KEY = re.compile(
     r"|Similar finding): (.*)$"
 )
 # The end of a similar-finding line (datasets/similar.py): "... -> CWE-<id> <name>".
+_SIMILAR = "Similar finding"
 _SIMILAR_CWE = re.compile(r" -> CWE-(\d+)(?: |$)")
 _LOCATION = re.compile(r"^(.*?)(?::(\d+))?$")
 # "<ecosystem> <name> <installed> (fixed in <version>)"; installed and fixed may be missing.
@@ -70,7 +71,8 @@ def prompt_facts(prompt: str) -> PromptFacts:
         package=package,
         installed_version=installed,
         fixed_version=fixed,
-        similar_cwe=int(m.group(1))
-        if (m := _SIMILAR_CWE.search(values.get("Similar finding", "")))
+        # The last "-> CWE-" of the line: a message cut at 100 characters comes before it.
+        similar_cwe=int(ids[-1])
+        if (ids := _SIMILAR_CWE.findall(values.get(_SIMILAR, "")))
         else None,
     )
