@@ -172,3 +172,11 @@ def test_identifiers_match_by_their_parts_and_the_file_does_not_count() -> None:
     # The same file as one, "innerHtml" (inner, html) as the other's innerHTML.
     lines = memory.nearest(_code_prompt("src/app.py", "render(innerHtml)"))
     assert lines == ["Similar finding: Python web/view.py -> CWE-79 XSS"]
+
+
+def test_a_line_that_would_repeat_another_is_skipped_for_the_next_nearest() -> None:
+    copy = _example("b2", TRAIN[1].prompt, 295, "TLS")  # the same finding in another file
+    memory = SimilarFindings.from_examples([*TRAIN, copy], 2)
+    lines = memory.nearest(TRAIN[1].prompt)
+    assert len(lines) == 2 and lines[0] != lines[1]
+    assert "B501" in lines[0] and "B501" not in lines[1]

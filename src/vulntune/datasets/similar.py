@@ -8,7 +8,8 @@ analysis prompt gets, just before its ``Code:`` block, up to k lines
 
     Similar finding: bandit B501: Call to requests with verify=False ... -> CWE-295 <name>
 
-naming the training examples nearest to it and the CWE each was classified as. The model
+naming the training examples nearest to it and the CWE each was classified as (a line that
+would repeat one already written is skipped for the next nearest). The model
 learns when to follow them (the same rule) and when not to (a different weakness in
 similar-looking code).
 
@@ -213,11 +214,15 @@ class SimilarFindings:
         candidates = np.flatnonzero(allowed)
         # Same rule first, then the higher score, then the smaller id (index order).
         order = np.lexsort((candidates, -scores[candidates], ~same_rule[candidates]))
-        chosen = candidates[order[: self.k]]
-        return [
-            f"{SIMILAR_KEY}: {self._entries[i].summary} -> {self._entries[i].label}"
-            for i in chosen.tolist()
-        ]
+        lines: list[str] = []
+        for i in candidates[order].tolist():
+            entry = self._entries[i]
+            line = f"{SIMILAR_KEY}: {entry.summary} -> {entry.label}"
+            if line not in lines:  # the same advisory in two lockfiles says nothing new
+                lines.append(line)
+                if len(lines) == self.k:
+                    break
+        return lines
 
     def add_to(self, prompt: str, *, own_id: str = "", own_group: str = "") -> str:
         """``prompt`` with its similar-finding lines before its ``Code:`` block (at the end
