@@ -97,6 +97,18 @@ def render_prompt(
     return "\n".join(lines)
 
 
+def read_prompt(prompt: str) -> tuple[dict[str, str], str | None]:
+    """A rendered prompt read back: its ``Key: value`` lines (the first value of each key,
+    stripped) and the text after its ``Code:`` line (None when it has none)."""
+    head, found, code = prompt.partition("\nCode:\n")
+    values: dict[str, str] = {}
+    for line in head.split("\n")[1:]:
+        key, sep, value = line.partition(": ")
+        if sep and key not in values:
+            values[key] = value.strip()
+    return values, code if found else None
+
+
 def render_code_prompt(
     task: Task,
     lines: Sequence[str],

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from vulntune.datasets.records import DatasetExample
+from vulntune.datasets.render import read_prompt
 from vulntune.errors import VulntuneError
 
 SIMILAR_KEY = "Similar finding"
@@ -65,20 +66,18 @@ class _Entry:
     label: str  # "CWE-295 Improper Certificate Validation"
 
 
-def prompt_fields(prompt: str) -> tuple[dict[str, str], str]:
+Fields = dict[str, str]
+
+
+def prompt_fields(prompt: str) -> tuple[Fields, str]:
     """A prompt's ``Key: value`` lines (first of each key, similar lines left out) and its
-    code block."""
-    head, _, code = prompt.partition("\nCode:\n")
-    values: dict[str, str] = {}
-    for line in head.split("\n")[1:]:
-        key, sep, value = line.partition(": ")
-        if sep and key != SIMILAR_KEY and key not in values:
-            values[key] = value.strip()
-    return values, code
+    code block ("" without one)."""
+    values, code = read_prompt(prompt)
+    values.pop(SIMILAR_KEY, None)
+    return values, code or ""
 
 
-def _rule(prompt: str) -> str | None:
-    values, _ = prompt_fields(prompt)
+def _rule(values: Fields) -> str | None:
     return f"{values.get('Tool', '')}:{values['Rule']}" if "Rule" in values else None
 
 
@@ -87,8 +86,7 @@ def _identifier_parts(word: str) -> list[str]:
     return [p.lower() for p in _CAMEL_PART.findall(word) if len(p) > 1]
 
 
-def _words(prompt: str) -> Counter[str]:
-    values, code = prompt_fields(prompt)
+def _words(values: Fields, code: str) -> Counter[str]:
     words: Counter[str] = Counter()
     for text, weight in (
         (values.get("Tool", ""), 1),
@@ -103,13 +101,12 @@ def _words(prompt: str) -> Counter[str]:
             if len(parts) > 1:
                 for part in parts:
                     words[part] += weight
-    if "Rule" in values:
-        words[f"rule={values.get('Tool', '')}:{values['Rule']}".lower()] += 1
+    if (rule := _rule(values)) is not None:
+        words[f"rule={rule}".lower()] += 1
     return words
 
 
-def _summary(prompt: str) -> str:
-    values, _ = prompt_fields(prompt)
+def _summary(values: Fields) -> str:
     if "Rule" in values:
         who = " ".join(v for v in (values.get("Tool"), values["Rule"]) if v)
         message = values.get("Message", "")
@@ -135,14 +132,16 @@ class SimilarFindings:
             if match:
                 rows.append((id_, group, prompt, match.group(1).strip()))
         rows.sort(key=lambda row: row[0])  # index order is id order: ties go to the smaller id
-        counts = [_words(prompt) for _, _, prompt, _ in rows]
+        fields = [prompt_fields(prompt) for _, _, prompt, _ in rows]
+        counts = [_words(values, code) for values, code in fields]
         documents: Counter[str] = Counter()
         for words in counts:
             documents.update(words.keys())
         total = len(rows)
         self._idf = {w: math.log((total + 1) / (n + 1)) + 1.0 for w, n in documents.items()}
         self._entries = [
-            _Entry(id_, group, _summary(prompt), label) for id_, group, prompt, label in rows
+            _Entry(id_, group, _summary(values), label)
+            for (id_, group, _, label), (values, _) in zip(rows, fields, strict=True)
         ]
         # An inverted index (word -> entries holding it, and their weights), so that a prompt
         # is scored against only the entries that share a word with it, in numpy.
@@ -155,7 +154,7 @@ class SimilarFindings:
         self._postings = {
             w: (np.array(i, dtype=np.int64), np.array(v)) for w, (i, v) in postings.items()
         }
-        self._by_rule = _index_lists(_rule(prompt) for _, _, prompt, _ in rows)
+        self._by_rule = _index_lists(_rule(values) for values, _ in fields)
         self._by_group = _index_lists(group for _, group, _, _ in rows)
         self._by_id = {entry.id: index for index, entry in enumerate(self._entries)}
 
@@ -198,12 +197,13 @@ class SimilarFindings:
         """The lines for ``prompt``: its k nearest entries, nearest first."""
         size = len(self._entries)
         scores = np.zeros(size)
-        for word, weight in self._vector(_words(prompt)).items():
+        values, code = prompt_fields(prompt)
+        for word, weight in self._vector(_words(values, code)).items():
             if word in self._postings:
                 entry_ids, weights = self._postings[word]
                 scores[entry_ids] += weight * weights
         same_rule = np.zeros(size, dtype=bool)
-        rule = _rule(prompt)
+        rule = _rule(values)
         if rule is not None and rule in self._by_rule:
             same_rule[self._by_rule[rule]] = True
         allowed = same_rule | (scores > 0.0)

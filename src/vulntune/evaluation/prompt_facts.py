@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_KEY = re.compile(
-    r"^(Tool|Rule|Reported severity|Location|Message|Package|Vulnerability|URL|Evidence"
-    r"|Similar finding): (.*)$"
-)
+from vulntune.datasets.render import read_prompt
+
 # The end of a similar-finding line (datasets/similar.py): "... -> CWE-<id> <name>".
 _SIMILAR = "Similar finding"
 _SIMILAR_CWE = re.compile(r" -> CWE-(\d+)(?: |$)")
@@ -44,12 +42,7 @@ class PromptFacts:
 
 def prompt_facts(prompt: str) -> PromptFacts:
     """Read a prompt's ``Key: value`` lines and its ``Code:`` block. Never raises."""
-    head, found, code = prompt.partition("\nCode:\n")
-    values: dict[str, str] = {}
-    for line in head.split("\n")[1:]:
-        match = _KEY.match(line)
-        if match and match.group(1) not in values:
-            values[match.group(1)] = match.group(2).strip()
+    values, code = read_prompt(prompt)
     path = line_no = None
     if "Location" in values:
         loc = _LOCATION.match(values["Location"])
@@ -66,7 +59,7 @@ def prompt_facts(prompt: str) -> PromptFacts:
         message=values.get("Message"),
         path=path,
         line=line_no,
-        code=(code.rstrip("\n") + "\n") if found and code.strip() else None,
+        code=(code.rstrip("\n") + "\n") if code is not None and code.strip() else None,
         ecosystem=ecosystem,
         package=package,
         installed_version=installed,
