@@ -171,7 +171,7 @@ def _body(inputs: CardInputs) -> str:
                 f"Its analysis prompts carried up to {inputs.similar} `Similar finding:` lines "
                 "before the code: the nearest findings of the run's training split with their "
                 "CWE. `vulntune analyze --run` writes them from that split; prompts without "
-                "them are not the ones it learnt from, and its CWE answers are worse."
+                "them are not the ones it learnt from."
             ]
             if inputs.similar
             else []
