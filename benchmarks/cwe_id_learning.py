@@ -7,9 +7,18 @@ and reports, every ``--every`` epochs, on how many training and test
 examples the model's most likely tokens at the CWE id's position are exactly the reference id
 (given the prompt and ``Classification: CWE-``). That isolates the one decision the structured
 decoder cannot make for the model: everything after the id (the catalogue name, root cause and
-impact) follows from it. ``--target line`` trains on the classification line alone, ``full`` on
-the whole completion, as Stage 1 does; ``--line-weight W`` weighs the classification line's tokens
-W times the rest of the completion in the loss (a weighted mean; 1 is Stage 1's plain mean).
+impact) follows from it.
+
+- ``--target line`` trains on the classification line alone, ``full`` on the whole completion,
+  as Stage 1 does, ``drill`` on the whole completion plus one classification drill per example
+  in the same epochs (the same finding under ``Classify this security finding.``, answered with
+  the classification line alone);
+- ``--then-full N`` trains the last N of the ``--epochs`` on the whole completion (a curriculum:
+  the line first, the rest after);
+- ``--line-weight W`` weighs the classification line's tokens W times the rest of the
+  completion in the loss (a weighted mean; 1 is Stage 1's plain mean);
+- ``--layout name-first`` writes the line as ``Classification: <name> (CWE-<id>)`` and counts
+  a hit only when the name and the id are both the reference's.
 
     flock /tmp/vulntune-heavy.lock .venv/bin/python benchmarks/cwe_id_learning.py \\
         --run RUN --last-layers 30 --learning-rate 3e-3 --epochs 8 --target full
@@ -44,6 +53,7 @@ from vulntune.training.loop import lr_multiplier
 from vulntune.training.lora import attach_lora
 
 _ID = re.compile(r"^Classification: CWE-(\d+)")
+_LINE = re.compile(r"^Classification: CWE-(\d+) (.+)$")
 
 
 @dataclass(frozen=True)
@@ -73,24 +83,49 @@ def load_split(run: Path, split: str) -> list[dict[str, str]]:
     return rows
 
 
-def encode(formatter: PromptFormatter, example: dict[str, str], target: str) -> Encoded:
-    """Token ids of one example and where its CWE id's digits are in the completion."""
+def name_first(completion: str) -> str:
+    """``Classification: CWE-78 <name>`` rewritten as ``Classification: <name> (CWE-78)``."""
+    line, sep, rest = completion.partition("\n")
+    match = _LINE.match(line)
+    assert match is not None  # load_split keeps only such examples
+    return f"Classification: {match.group(2)} (CWE-{match.group(1)}){sep}{rest}"
+
+
+def encode(
+    formatter: PromptFormatter, example: dict[str, str], target: str, layout: str = "id-first"
+) -> Encoded:
+    """Token ids of one example and where its CWE id's digits are in the completion (with
+    ``layout`` name-first: the name and the id, everything after ``Classification: ``)."""
     tokenizer = formatter.tokenizer
     completion = example["completion"]
+    if layout == "name-first":
+        completion = name_first(completion)
     if target == "line":
         completion = completion.split("\n", 1)[0]
     completion += tokenizer.eos_token
     prompt_text = formatter.prompt_text([Message("user", example["prompt"])])
     prompt = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     tokens = tokenizer(completion, add_special_tokens=False, return_offsets_mapping=True)
-    match = _ID.match(completion)
-    assert match is not None  # load_split keeps only such examples
-    lo, hi = match.span(1)
+    if layout == "name-first":
+        lo, hi = len("Classification: "), completion.find(")") + 1
+    else:
+        match = _ID.match(completion)
+        assert match is not None  # load_split keeps only such examples
+        lo, hi = match.span(1)
     offsets = tokens["offset_mapping"]
     inside = [i for i, (s, e) in enumerate(offsets) if s < hi and e > lo]
     newline = completion.find("\n")
     line_end = len(offsets) if newline < 0 else sum(1 for s, _ in offsets if s < newline)
     return Encoded(prompt, tokens["input_ids"], (inside[0], inside[-1] + 1), line_end)
+
+
+def drill(example: dict[str, str]) -> dict[str, str]:
+    """The classification drill of one analysis example: its prompt under another task line,
+    so that the model does not learn to stop after the classification when asked for an
+    analysis, answered with the classification line alone."""
+    _, rest = example["prompt"].split("\n", 1)
+    line = example["completion"].split("\n", 1)[0]
+    return {"prompt": f"Classify this security finding.\n{rest}", "completion": line}
 
 
 def id_hits(model: torch.nn.Module, items: list[Encoded]) -> int:
@@ -118,8 +153,12 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
     loaded = load_model_and_tokenizer(model_dir)
     model, tokenizer = loaded.model, loaded.tokenizer
     formatter = PromptFormatter(tokenizer, prompt_format_for(model_dir))
-    train_set = [encode(formatter, r, args.target) for r in train_rows]
-    test_set = [encode(formatter, r, args.target) for r in test_rows]
+    target = "full" if args.target == "drill" else args.target
+    layout = args.layout
+    train_set = [encode(formatter, r, target, layout) for r in train_rows]
+    test_set = [encode(formatter, r, target, layout) for r in test_rows]
+    if args.target == "drill":
+        train_set += [encode(formatter, drill(r), "line", layout) for r in train_rows]
     lora = LoraSettings(rank=16, alpha=32.0, last_layers=args.last_layers)
     model = attach_lora(model, lora)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -130,7 +169,11 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
     reports: list[dict[str, object]] = []
     step, started, loss = 0, time.perf_counter(), torch.tensor(float("nan"))
     model.train()
+    full_set = [encode(formatter, r, "full", layout) for r in train_rows]
+    trained_on = args.target
     for epoch in range(1, args.epochs + 1):
+        if epoch == args.epochs - args.then_full + 1:
+            train_set, trained_on = full_set, "full"  # the whole completion from here on
         order = list(range(len(train_set)))
         rng.shuffle(order)
         for first in range(0, len(order), args.batch_size):
@@ -162,9 +205,9 @@ def train(args: argparse.Namespace) -> list[dict[str, object]]:
         if epoch % args.every == 0 or epoch == args.epochs:
             report = {
                 "last_layers": args.last_layers, "learning_rate": args.learning_rate,
-                "target": args.target, "line_weight": args.line_weight,
-                "max_grad_norm": args.max_grad_norm,
-                "epoch": epoch, "steps": step,
+                "target": args.target, "layout": args.layout, "line_weight": args.line_weight,
+                "max_grad_norm": args.max_grad_norm, "then_full": args.then_full,
+                "epoch": epoch, "trained_on": trained_on, "steps": step,
                 "last_loss": round(loss.item(), 4),
                 "train_hits": id_hits(model, train_set), "train": len(train_set),
                 "test_hits": id_hits(model, test_set), "test": len(test_set),
@@ -183,12 +226,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--target", choices=("line", "full"), default="full")
+    parser.add_argument("--target", choices=("line", "full", "drill"), default="full")
+    parser.add_argument(
+        "--layout",
+        choices=("id-first", "name-first"),
+        default="id-first",
+        help="name-first writes the classification as '<name> (CWE-<id>)' and counts a hit "
+        "when name and id are both right",
+    )
     parser.add_argument(
         "--line-weight", type=float, default=1.0, help="loss weight of the classification line"
     )
     parser.add_argument(
         "--max-grad-norm", type=float, default=1.0, help="gradient clipping; 0 switches it off"
+    )
+    parser.add_argument(
+        "--then-full",
+        type=int,
+        default=0,
+        help="train the last N of --epochs on the whole completion (after --target's)",
     )
     parser.add_argument("--every", type=int, default=2, help="report every N epochs")
     parser.add_argument("--seed", type=int, default=0)
@@ -200,6 +256,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--learning-rate must be positive")
     if not args.max_grad_norm >= 0:
         parser.error("--max-grad-norm must be 0 (off) or positive")
+    if not 0 <= args.then_full <= args.epochs:
+        parser.error("--then-full must be between 0 and --epochs")
     if not args.line_weight > 0:
         parser.error("--line-weight must be positive")
     return args

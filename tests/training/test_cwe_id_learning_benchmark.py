@@ -68,6 +68,51 @@ def test_it_reports_every_n_epochs_with_counts_of_the_splits(check, run_dir, cap
         assert (r["line_weight"], r["max_grad_norm"]) == (float(weight), float(clip))
 
 
+@pytest.mark.parametrize(
+    ("extra", "train", "steps"),
+    [
+        # A drill per training example in the same epochs: twice the examples and steps.
+        (["--target", "drill"], 6, [6, 9]),
+        # The line first, the whole completion in the last epoch: the steps of one set.
+        (["--target", "line", "--then-full", "1"], 3, [4, 6]),
+        (["--target", "line", "--layout", "name-first"], 3, [4, 6]),
+    ],
+)
+def test_drills_curricula_and_layouts_train_and_report(check, run_dir, capsys, extra, train, steps):
+    argv = ["--run", str(run_dir), "--base-model", "tiny-random", "--epochs", "3"]
+    argv += ["--every", "2", "--last-layers", "2", "--batch-size", "2", *extra]
+    assert check.main(argv) == 0
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["steps"] for r in reports] == steps
+    assert [r["train"] for r in reports] == [train, 3 if "--then-full" in extra else train]
+    target = extra[1]
+    assert [r["trained_on"] for r in reports] == [
+        target,
+        "full" if "--then-full" in extra else target,
+    ]
+
+
+def test_a_drill_asks_for_the_classification_alone(check):
+    drill = check.drill(_example("B501", 295))
+    assert drill["prompt"].startswith("Classify this security finding.\nTool: bandit\n")
+    assert drill["completion"] == "Classification: CWE-295 Name"
+
+
+def test_name_first_spans_the_name_and_the_id(check):
+    from vulntune.models.loading import load_model_and_tokenizer
+    from vulntune.models.prompt_format import PromptFormatter, prompt_format_for
+    from vulntune.models.resolve import resolve_model
+
+    assert check.name_first("Classification: CWE-295 Name\nSeverity: low") == (
+        "Classification: Name (CWE-295)\nSeverity: low"
+    )
+    path = resolve_model("tiny-random").path
+    formatter = PromptFormatter(load_model_and_tokenizer(path).tokenizer, prompt_format_for(path))
+    encoded = check.encode(formatter, _example("B501", 295), "full", "name-first")
+    a, b = encoded.id_span
+    assert formatter.tokenizer.decode(encoded.completion[a:b]).strip() == "Name (CWE-295)"
+
+
 def test_the_id_span_covers_exactly_the_digits(check, run_dir):
     from vulntune.models.loading import load_model_and_tokenizer
     from vulntune.models.prompt_format import PromptFormatter, prompt_format_for
@@ -110,6 +155,8 @@ def test_a_broken_line_is_named_with_its_number(check, run_dir, capsys):
         (["--line-weight", "-1"], "--line-weight must be positive"),
         (["--max-grad-norm", "-1"], "--max-grad-norm must be 0 (off) or positive"),
         (["--target", "half"], "invalid choice"),
+        (["--epochs", "2", "--then-full", "3"], "--then-full must be between 0 and --epochs"),
+        (["--layout", "cwe-last"], "invalid choice"),
     ],
 )
 def test_bad_arguments_exit_2_with_the_reason(check, capsys, tmp_path, argv, problem):
