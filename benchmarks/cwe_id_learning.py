@@ -107,7 +107,9 @@ def encode(
     prompt = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     tokens = tokenizer(completion, add_special_tokens=False, return_offsets_mapping=True)
     if layout == "name-first":
-        lo, hi = len("Classification: "), completion.find(")") + 1
+        # To the end of the line: catalogue names can hold parentheses of their own.
+        line = completion.split("\n", 1)[0].removesuffix(tokenizer.eos_token)
+        lo, hi = len("Classification: "), len(line)
     else:
         match = _ID.match(completion)
         assert match is not None  # load_split keeps only such examples

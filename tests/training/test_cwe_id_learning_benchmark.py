@@ -111,6 +111,15 @@ def test_name_first_spans_the_name_and_the_id(check):
     encoded = check.encode(formatter, _example("B501", 295), "full", "name-first")
     a, b = encoded.id_span
     assert formatter.tokenizer.decode(encoded.completion[a:b]).strip() == "Name (CWE-295)"
+    # A catalogue name with parentheses of its own: the span still ends after the id.
+    example = _example("B602", 78)
+    example["completion"] = example["completion"].replace("Name", "OS Command ('Injection')")
+    for target in ("full", "line"):
+        encoded = check.encode(formatter, example, target, "name-first")
+        a, b = encoded.id_span
+        assert formatter.tokenizer.decode(encoded.completion[a:b]).strip() == (
+            "OS Command ('Injection') (CWE-78)"
+        )
 
 
 def test_the_id_span_covers_exactly_the_digits(check, run_dir):
